@@ -1,0 +1,403 @@
+//! The `idp` command line: serve, migrate, and the admin commands. Admin commands work on the
+//! same database while `idp serve` runs; each prints one JSON document on standard output.
+#![allow(clippy::print_stdout)]
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::domain::client::{AuthMethod, ClientStatus, GrantType};
+use crate::flows::{audit, clients, keyring, users};
+use crate::services::{Services, Shared};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "idp",
+    version,
+    about = "National federated OpenID Connect provider"
+)]
+pub struct Cli {
+    /// TOML configuration file (environment variables IDP_* override it).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the provider (SQLite in the current folder unless IDP_DATABASE_URL is set).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Citizens.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The app registry.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a citizen; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        id_number: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ClientCreate {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// A public client (native or single-page app): no secret, PKCE required.
+    #[arg(long)]
+    pub public: bool,
+    #[arg(long = "grant-type")]
+    pub grant_types: Vec<String>,
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// Publish at once instead of waiting for review.
+    #[arg(long)]
+    pub approve: bool,
+    #[arg(long)]
+    pub auth_method: Option<String>,
+    /// ID token algorithm: ES256 (default here) or RS256.
+    #[arg(long, default_value = "ES256")]
+    pub id_token_alg: String,
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    /// JWKS (JSON text) for private_key_jwt.
+    #[arg(long)]
+    pub jwks: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register an app (pending unless --approve).
+    Create(ClientCreate),
+    /// Approve (publish) a pending app.
+    Approve {
+        client_id: String,
+    },
+    /// Reject a pending app, with a reason.
+    Reject {
+        client_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Suspend an app: it can no longer start flows or obtain tokens.
+    Suspend {
+        client_id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    List,
+    /// Logins, tokens and errors counted for an app.
+    Stats {
+        client_id: String,
+    },
+    /// An initial access token for Dynamic Client Registration.
+    RegistrationToken {
+        /// Apps registered with this token are approved at once.
+        #[arg(long)]
+        approve: bool,
+        #[arg(long, default_value_t = 30)]
+        ttl_days: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// New signing keys sign from now on; old ones stay published until their tokens expire.
+    Rotate,
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole hash chain; exits non-zero at the first altered or missing entry.
+    Verify,
+    /// The most recent entries.
+    Tail {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(pub String);
+
+fn err(e: impl std::fmt::Display) -> CliError {
+    CliError(e.to_string())
+}
+
+fn open(config: Config) -> Result<Shared, CliError> {
+    Services::open(config, Arc::new(SystemClock)).map_err(err)
+}
+
+const OPERATOR: &str = "operator:cli";
+
+/// Runs one admin command (everything but `serve`).
+pub fn run(command: Command, config: Config) -> Result<(), CliError> {
+    match command {
+        Command::Serve => Err(CliError("serve is handled by main".into())),
+        Command::Migrate => {
+            let store = crate::store::Store::open(&config.database_url, 1).map_err(err)?;
+            let applied = store.migrate().map_err(err)?;
+            println!("{}", json!({ "applied": applied }));
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            id_number,
+            name,
+            phone,
+            email,
+            address,
+            ..
+        }) => {
+            let password = read_secret_stdin()?;
+            let svc = open(config)?;
+            let sub = users::create(
+                &svc,
+                users::NewUser {
+                    id_number,
+                    name,
+                    phone,
+                    email,
+                    address,
+                    password,
+                },
+            )
+            .map_err(err)?;
+            println!("{}", json!({ "sub": sub }));
+            Ok(())
+        }
+        Command::Client(c) => client(c, config),
+        Command::Keys(KeysCommand::Rotate) => {
+            let svc = open(config)?;
+            let window = keyring::publish_window(
+                svc.config.id_token_ttl_secs,
+                svc.config.access_token_ttl_secs,
+            );
+            let kids =
+                keyring::rotate(&svc.store, svc.keys.kek(), svc.now(), window).map_err(err)?;
+            svc.audit
+                .append(crate::domain::audit::AuditEvent::new(
+                    "keys.rotated",
+                    OPERATOR,
+                    None,
+                    json!({ "new": kids }),
+                ))
+                .map_err(err)?;
+            println!(
+                "{}",
+                json!({ "active": kids, "previous_published_for_seconds": window })
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::List) => {
+            let svc = open(config)?;
+            let now = svc.now();
+            let rows = svc.store.signing_keys().map_err(err)?;
+            let list: Vec<_> = rows
+                .iter()
+                .map(|r| {
+                    let state = match (r.retired_at, r.publish_until) {
+                        (None, _) => "active",
+                        (Some(_), Some(until)) if until > now => "retired, still published",
+                        _ => "retired",
+                    };
+                    json!({ "kid": r.kid, "alg": r.alg, "state": state, "created_at": r.created_at, "publish_until": r.publish_until })
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(list));
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let svc = open(config)?;
+            let n = audit::verify(&svc.store).map_err(err)?;
+            println!("{}", json!({ "verified_entries": n, "intact": true }));
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Tail { limit }) => {
+            let svc = open(config)?;
+            let entries = svc
+                .store
+                .audit_recent(None, limit.clamp(1, 10_000))
+                .map_err(err)?;
+            println!("{}", serde_json::to_string(&entries).map_err(err)?);
+            Ok(())
+        }
+    }
+}
+
+fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
+    let svc = open(config)?;
+    match command {
+        ClientCommand::Create(c) => {
+            let auth_method = match (&c.auth_method, c.public) {
+                (Some(m), _) => m.parse::<AuthMethod>().map_err(err)?,
+                (None, true) => AuthMethod::None,
+                (None, false) => AuthMethod::ClientSecretBasic,
+            };
+            let grant_types = if c.grant_types.is_empty() {
+                vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+            } else {
+                c.grant_types
+                    .iter()
+                    .map(|g| g.parse())
+                    .collect::<Result<_, _>>()
+                    .map_err(err)?
+            };
+            let scopes = if c.scopes.is_empty() {
+                [
+                    "openid",
+                    "profile",
+                    "email",
+                    "address",
+                    "phone",
+                    "offline_access",
+                ]
+                .map(String::from)
+                .to_vec()
+            } else {
+                c.scopes
+                    .iter()
+                    .flat_map(|s| s.split(' '))
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let jwks = match &c.jwks {
+                Some(text) => Some(
+                    serde_json::from_str(text)
+                        .map_err(|e| err(format!("--jwks is not JSON: {e}")))?,
+                ),
+                None => None,
+            };
+            let registered = clients::register(
+                &svc,
+                clients::NewClient {
+                    name: c.name,
+                    redirect_uris: c.redirect_uris,
+                    post_logout_redirect_uris: c.post_logout_redirect_uris,
+                    auth_method,
+                    grant_types,
+                    scopes,
+                    id_token_alg: c.id_token_alg.parse().map_err(err)?,
+                    jwks,
+                    backchannel_logout_uri: c.backchannel_logout_uri,
+                    approve: c.approve,
+                    metadata: serde_json::Map::new(),
+                    registration_token_hash: None,
+                },
+                OPERATOR,
+            )
+            .map_err(err)?;
+            let mut out =
+                json!({ "client_id": registered.client_id, "status": registered.status.as_str() });
+            if let Some(secret) = registered.client_secret {
+                out["client_secret"] = json!(secret);
+            }
+            println!("{out}");
+        }
+        ClientCommand::Approve { client_id } => {
+            clients::set_status(&svc, &client_id, ClientStatus::Approved, None, OPERATOR)
+                .map_err(err)?;
+            println!(
+                "{}",
+                json!({ "client_id": client_id, "status": "approved" })
+            );
+        }
+        ClientCommand::Reject { client_id, reason } => {
+            clients::set_status(
+                &svc,
+                &client_id,
+                ClientStatus::Rejected,
+                Some(&reason),
+                OPERATOR,
+            )
+            .map_err(err)?;
+            println!(
+                "{}",
+                json!({ "client_id": client_id, "status": "rejected", "reason": reason })
+            );
+        }
+        ClientCommand::Suspend { client_id, reason } => {
+            clients::set_status(
+                &svc,
+                &client_id,
+                ClientStatus::Suspended,
+                Some(&reason),
+                OPERATOR,
+            )
+            .map_err(err)?;
+            println!(
+                "{}",
+                json!({ "client_id": client_id, "status": "suspended", "reason": reason })
+            );
+        }
+        ClientCommand::List => {
+            let rows = svc.store.clients().map_err(err)?;
+            let list: Vec<_> = rows
+                .iter()
+                .map(|r| json!({ "client_id": r.client_id, "name": r.name, "status": r.status, "reason": r.status_reason, "auth_method": r.auth_method }))
+                .collect();
+            println!("{}", serde_json::Value::Array(list));
+        }
+        ClientCommand::Stats { client_id } => {
+            let counts = clients::stats(&svc, &client_id).map_err(err)?;
+            println!(
+                "{}",
+                json!({ "client_id": client_id, "logins": counts.logins, "tokens": counts.tokens, "errors": counts.errors })
+            );
+        }
+        ClientCommand::RegistrationToken { approve, ttl_days } => {
+            let token = clients::issue_registration_token(
+                &svc,
+                approve,
+                ttl_days.clamp(1, 365) * 86_400,
+                OPERATOR,
+            )
+            .map_err(err)?;
+            println!("{}", json!({ "token": token, "approve": approve }));
+        }
+    }
+    Ok(())
+}
+
+fn read_secret_stdin() -> Result<zeroize::Zeroizing<String>, CliError> {
+    let mut text = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut text)
+        .map_err(err)?;
+    let trimmed = zeroize::Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned());
+    Ok(trimmed)
+}

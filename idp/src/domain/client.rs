@@ -1,0 +1,155 @@
+//! Relying parties (apps) and their life cycle in the app registry:
+//! registered (pending) -> reviewed (approved = published, or rejected) -> possibly suspended.
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Suspended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+macro_rules! string_enum {
+    ($ty:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(&self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+        impl FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s { $($text => Ok(Self::$variant),)+ other => Err(format!("unknown value {other:?}")) }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+string_enum!(ClientStatus { Pending => "pending", Approved => "approved", Rejected => "rejected", Suspended => "suspended" });
+string_enum!(AuthMethod { ClientSecretBasic => "client_secret_basic", ClientSecretPost => "client_secret_post", PrivateKeyJwt => "private_key_jwt", None => "none" });
+string_enum!(GrantType { AuthorizationCode => "authorization_code", RefreshToken => "refresh_token", ClientCredentials => "client_credentials" });
+
+/// A registered app as the domain sees it. The secret is never here: only its hash, in the store.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    pub auth_method: AuthMethod,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub scopes: Vec<String>,
+    pub id_token_alg: keys::Alg,
+    pub jwks: Option<serde_json::Value>,
+    pub backchannel_logout_uri: Option<String>,
+    pub status: ClientStatus,
+    pub status_reason: Option<String>,
+    pub created_at: i64,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+    pub fn may_start_flows(&self) -> bool {
+        self.status == ClientStatus::Approved
+    }
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+    /// Exact string comparison (RFC 9700 2.1): no prefix, no wildcard, no normalisation.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|r| r == uri)
+    }
+    pub fn allows_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectUriError {
+    #[error("redirect URI {0:?} is not an absolute URL")]
+    NotAbsolute(String),
+    #[error("redirect URI {0:?} must not contain a fragment")]
+    Fragment(String),
+    #[error("redirect URI {0:?} uses plain http; only https, loopback http, or a private-use scheme (native apps) are allowed")]
+    InsecureScheme(String),
+    #[error("redirect URI {0:?} contains user information")]
+    UserInfo(String),
+}
+
+/// Checks a redirect URI at registration (RFC 9700 2.1, RFC 8252 7).
+pub fn validate_redirect_uri(uri: &str, public_client: bool) -> Result<(), RedirectUriError> {
+    let parsed = url::Url::parse(uri).map_err(|_| RedirectUriError::NotAbsolute(uri.into()))?;
+    if parsed.fragment().is_some() || uri.contains('#') {
+        return Err(RedirectUriError::Fragment(uri.into()));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(RedirectUriError::UserInfo(uri.into()));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => match parsed.host_str() {
+            Some("localhost" | "127.0.0.1" | "[::1]") => Ok(()),
+            _ => Err(RedirectUriError::InsecureScheme(uri.into())),
+        },
+        // Private-use URI schemes (reverse domain names) for native apps only.
+        scheme if public_client && scheme.contains('.') => Ok(()),
+        _ => Err(RedirectUriError::InsecureScheme(uri.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_rules() {
+        assert!(validate_redirect_uri("https://app.example/cb", false).is_ok());
+        assert!(validate_redirect_uri("http://127.0.0.1:9000/cb", false).is_ok());
+        assert!(validate_redirect_uri("http://app.example/cb", false).is_err());
+        assert!(validate_redirect_uri("https://app.example/cb#x", false).is_err());
+        assert!(validate_redirect_uri("https://u:p@app.example/cb", false).is_err());
+        assert!(validate_redirect_uri("cn.gov.app:/oauth", true).is_ok());
+        assert!(validate_redirect_uri("cn.gov.app:/oauth", false).is_err());
+        assert!(validate_redirect_uri("javascript:alert(1)", true).is_err());
+        assert!(validate_redirect_uri("/relative", false).is_err());
+    }
+
+    #[test]
+    fn status_round_trips() {
+        for s in ["pending", "approved", "rejected", "suspended"] {
+            assert_eq!(
+                s.parse::<ClientStatus>().map(|x| x.to_string()),
+                Ok(s.to_string())
+            );
+        }
+    }
+}

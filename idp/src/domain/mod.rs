@@ -1,0 +1,12 @@
+//! The flows as types and pure functions: no HTTP, no SQL, time passed in.
+pub mod acr;
+pub mod audit;
+pub mod authorize;
+pub mod client;
+pub mod id_number;
+pub mod params;
+pub mod password;
+pub mod pkce;
+pub mod scope;
+pub mod throttle;
+pub mod tokens;

@@ -1,0 +1,106 @@
+//! Scopes we understand and the claims each releases (OIDC Core 5.4).
+use std::collections::BTreeSet;
+
+pub const OPENID: &str = "openid";
+pub const OFFLINE_ACCESS: &str = "offline_access";
+pub const ID_NUMBER: &str = "id_number";
+
+/// Every scope the provider knows. Unknown scope values in a request are ignored (OIDC Core 3.1.2.1).
+pub const SUPPORTED: &[&str] = &[
+    OPENID,
+    "profile",
+    "email",
+    "address",
+    "phone",
+    OFFLINE_ACCESS,
+    ID_NUMBER,
+];
+
+/// Scopes that describe a person and so never apply to a client acting for itself.
+pub const USER_SCOPES: &[&str] = SUPPORTED;
+
+/// Claims released by each scope.
+pub fn claims_of(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "profile" => &["name"],
+        "email" => &["email", "email_verified"],
+        "address" => &["address"],
+        "phone" => &["phone_number", "phone_number_verified"],
+        ID_NUMBER => &["id_number"],
+        _ => &[],
+    }
+}
+
+pub const ALL_CLAIMS: &[&str] = &[
+    "sub",
+    "name",
+    "email",
+    "email_verified",
+    "address",
+    "phone_number",
+    "phone_number_verified",
+    "id_number",
+];
+
+/// An ordered, de-duplicated set of scope values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeSet(BTreeSet<String>);
+
+impl ScopeSet {
+    pub fn parse(text: &str) -> Self {
+        Self(
+            text.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.contains(scope)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.0.retain(|s| keep(s));
+    }
+    pub fn is_subset_of(&self, other: &ScopeSet) -> bool {
+        self.0.is_subset(&other.0)
+    }
+    pub fn union(&self, other: &ScopeSet) -> ScopeSet {
+        Self(self.0.union(&other.0).cloned().collect())
+    }
+    pub fn released_claims(&self) -> BTreeSet<&'static str> {
+        self.iter().flat_map(claims_of).copied().collect()
+    }
+}
+
+impl std::fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut first = true;
+        for s in &self.0 {
+            if !first {
+                f.write_str(" ")?;
+            }
+            f.write_str(s)?;
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_dedupes_and_orders() {
+        let s = ScopeSet::parse("phone openid  openid profile");
+        assert_eq!(s.to_string(), "openid phone profile");
+        assert!(s.released_claims().contains("phone_number"));
+        assert!(!s.released_claims().contains("id_number"));
+    }
+}

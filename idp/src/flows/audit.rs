@@ -1,0 +1,95 @@
+//! Appending to the audit log with group commit: callers hand an event to one writer thread
+//! and wait; the writer commits whatever has queued up in one transaction, so a burst of
+//! logins costs one database round trip, and nothing is acknowledged before it is stored.
+use crate::clock::SharedClock;
+use crate::domain::audit::{AuditEvent, ChainBreak, ChainVerifier};
+use crate::store::{Store, StoreError};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+
+const MAX_BATCH: usize = 512;
+
+type Ack = SyncSender<Result<(), String>>;
+
+#[derive(Clone)]
+pub struct AuditLog {
+    queue: SyncSender<(AuditEvent, Ack)>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditLog")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the audit log could not be written: {0}")]
+pub struct AuditError(pub String);
+
+impl AuditLog {
+    pub fn start(store: Store, clock: SharedClock) -> Self {
+        let (queue, rx) = mpsc::sync_channel(8192);
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || writer(store, clock, rx))
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the audit writer"));
+        Self { queue }
+    }
+
+    /// Appends and waits until the event is committed. Blocking: call from blocking code.
+    pub fn append(&self, event: AuditEvent) -> Result<(), AuditError> {
+        let (ack, done) = mpsc::sync_channel(1);
+        self.queue
+            .send((event, ack))
+            .map_err(|_| AuditError("writer stopped".into()))?;
+        done.recv()
+            .map_err(|_| AuditError("writer stopped".into()))?
+            .map_err(AuditError)
+    }
+}
+
+fn writer(store: Store, clock: SharedClock, rx: Receiver<(AuditEvent, Ack)>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        let events: Vec<AuditEvent> = batch.iter().map(|(e, _)| e.clone()).collect();
+        let result = store
+            .append_audit(&events, clock.now())
+            .map_err(|e| e.to_string());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, events = events.len(), "audit append failed");
+        }
+        for (_, ack) in batch {
+            let _ = ack.send(result.clone());
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Broken(#[from] ChainBreak),
+}
+
+/// Walks the whole log in pages and checks it against the stored head.
+pub fn verify(store: &Store) -> Result<i64, VerifyError> {
+    let (head_seq, head_hash) = store.audit_head()?;
+    let mut verifier = ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let page = store.audit_entries(after, 5000)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for entry in &page {
+            verifier.push(entry)?;
+        }
+    }
+    Ok(verifier.finish(head_seq, &head_hash)?)
+}

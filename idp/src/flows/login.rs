@@ -1,0 +1,102 @@
+//! Password login, throttled per account and per client address. An unknown account and a
+//! wrong password get the same answer after the same work.
+use super::{sessions, users, Infra};
+use crate::domain::acr::ACR_PASSWORD;
+use crate::domain::audit::AuditEvent;
+use crate::domain::id_number::{IdNumber, IdNumberError};
+use crate::domain::{password, throttle};
+use crate::services::Services;
+
+#[derive(Debug)]
+pub struct LoginAttempt<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub client_ip: &'a str,
+    /// The parked authorization request this login serves, if any.
+    pub request_id: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginFailure {
+    /// The ID number itself is malformed: a typing error, told precisely.
+    BadIdNumber(IdNumberError),
+    /// Wrong password or no such account: deliberately the same.
+    WrongCredentials,
+    Throttled,
+}
+
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub session_cookie: String,
+    pub sub: String,
+}
+
+fn account_key(svc: &Services, username: &str) -> String {
+    format!("acct:{}", users::pseudonym(svc, username))
+}
+
+pub fn with_password(
+    svc: &Services,
+    attempt: &LoginAttempt<'_>,
+) -> Result<Result<LoggedIn, LoginFailure>, Infra> {
+    let username = attempt.username.trim();
+    if IdNumber::looks_like(username) || username.len() == 18 {
+        if let Err(e) = IdNumber::parse(username) {
+            return Ok(Err(LoginFailure::BadIdNumber(e)));
+        }
+    }
+    let now = svc.now();
+    let acct_key = account_key(svc, username);
+    let ip_key = format!("ip:{}", attempt.client_ip);
+    let pseudonym = users::pseudonym(svc, username);
+    let acct = svc.store.throttle_counter(&acct_key)?;
+    let ip = svc.store.throttle_counter(&ip_key)?;
+    if throttle::PER_ACCOUNT.is_locked(&acct, now) || throttle::PER_IP.is_locked(&ip, now) {
+        svc.audit.append(AuditEvent::new(
+            "login.throttled",
+            &pseudonym,
+            None,
+            serde_json::json!({ "method": "pwd" }),
+        ))?;
+        return Ok(Err(LoginFailure::Throttled));
+    }
+    let user = users::find_by_login_name(svc, username)?;
+    let ok = password::verify(
+        attempt.password,
+        user.as_ref().and_then(|u| u.password_hash.as_deref()),
+    );
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => {
+            svc.store.update_throttle_counter(&acct_key, |c| {
+                throttle::PER_ACCOUNT.record_failure(c, now)
+            })?;
+            svc.store
+                .update_throttle_counter(&ip_key, |c| throttle::PER_IP.record_failure(c, now))?;
+            svc.audit.append(AuditEvent::new(
+                "login.failure",
+                &pseudonym,
+                None,
+                serde_json::json!({ "method": "pwd" }),
+            ))?;
+            return Ok(Err(LoginFailure::WrongCredentials));
+        }
+    };
+    if acct.failures > 0 {
+        svc.store.clear_throttle(&acct_key)?;
+    }
+    let (cookie, session) = sessions::start(svc, &user.sub, ACR_PASSWORD, &["pwd"])?;
+    if let Some(id) = attempt.request_id {
+        svc.store.mark_request_login(id, now)?;
+    }
+    svc.audit.append(AuditEvent::new(
+        "login.success",
+        &user.sub,
+        None,
+        serde_json::json!({ "method": "pwd", "sid": session.sid }),
+    ))?;
+    Ok(Ok(LoggedIn {
+        session_cookie: cookie,
+        sub: user.sub,
+    }))
+}

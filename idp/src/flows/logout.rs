@@ -1,0 +1,170 @@
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) and back-channel logout
+//! (OpenID Connect Back-Channel Logout 1.0) to every app the session signed in to.
+use super::authorize::load_client;
+use super::{sessions, Infra};
+use crate::domain::audit::AuditEvent;
+use crate::domain::params::Params;
+use crate::domain::tokens;
+use crate::services::Services;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutRequest {
+    /// Where to send the browser afterwards (registered for the client), with `state`.
+    pub redirect: Option<String>,
+    /// The hint named the current session's user: no confirmation needed.
+    pub hint_matches_session: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LogoutError {
+    #[error("id_token_hint is not an ID token issued here")]
+    BadHint,
+    #[error("post_logout_redirect_uri needs client_id or id_token_hint to identify the app")]
+    NoClient,
+    #[error("post_logout_redirect_uri is not registered for this app")]
+    UnregisteredRedirect,
+    #[error("client_id does not match the id_token_hint")]
+    ClientMismatch,
+}
+
+/// A logout token to deliver to one app's back-channel endpoint.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub client_id: String,
+    pub uri: String,
+    pub logout_token: String,
+}
+
+pub fn validate(
+    svc: &Services,
+    params: &Params,
+    session_cookie: Option<&str>,
+) -> Result<Result<LogoutRequest, LogoutError>, Infra> {
+    let hint = match params.get("id_token_hint") {
+        Some(h) => match keys::verify_jwt(
+            h,
+            &svc.keys.published(),
+            &[keys::Alg::ES256, keys::Alg::RS256],
+            None,
+        ) {
+            Ok(jwt)
+                if jwt.claims.get("iss").and_then(Value::as_str)
+                    == Some(svc.config.issuer.as_str()) =>
+            {
+                Some(jwt.claims)
+            }
+            _ => return Ok(Err(LogoutError::BadHint)),
+        },
+        None => None,
+    };
+    let hinted_client = hint.as_ref().and_then(|c| match c.get("aud") {
+        Some(Value::String(a)) => Some(a.clone()),
+        Some(Value::Array(a)) => a.first().and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    });
+    if let (Some(a), Some(b)) = (&hinted_client, params.get("client_id")) {
+        if a != b {
+            return Ok(Err(LogoutError::ClientMismatch));
+        }
+    }
+    let client_id = hinted_client.or_else(|| params.get("client_id").map(str::to_owned));
+    let redirect = match params.get("post_logout_redirect_uri") {
+        Some(uri) => {
+            let Some(client) = load_client(svc, client_id.as_deref())? else {
+                return Ok(Err(LogoutError::NoClient));
+            };
+            if !client.has_post_logout_redirect_uri(uri) {
+                return Ok(Err(LogoutError::UnregisteredRedirect));
+            }
+            let mut url = url::Url::parse(uri)
+                .map_err(|_| crate::store::StoreError::Corrupt("registered uri".into()))?;
+            if let Some(state) = params.get("state") {
+                url.query_pairs_mut().append_pair("state", state);
+            }
+            Some(url.to_string())
+        }
+        None => None,
+    };
+    let session = sessions::current(svc, session_cookie)?;
+    let hint_matches_session = match (&hint, &session) {
+        (Some(h), Some(s)) => h.get("sub").and_then(Value::as_str) == Some(s.sub.as_str()),
+        _ => false,
+    };
+    Ok(Ok(LogoutRequest {
+        redirect,
+        hint_matches_session,
+    }))
+}
+
+/// Ends the browser's session and prepares back-channel logout tokens for its apps.
+pub fn end_session(svc: &Services, session_cookie: Option<&str>) -> Result<Vec<Delivery>, Infra> {
+    let Some(cookie) = session_cookie.filter(|c| !c.is_empty() && c.len() <= 128) else {
+        return Ok(vec![]);
+    };
+    let now = svc.now();
+    let Some(session) = svc.store.end_session(&sessions::cookie_hash(cookie), now)? else {
+        return Ok(vec![]);
+    };
+    svc.audit.append(AuditEvent::new(
+        "logout",
+        &session.sub,
+        None,
+        serde_json::json!({ "sid": session.sid }),
+    ))?;
+    let mut deliveries = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for grant in svc.store.grants_of_session(&session.sid)? {
+        if !seen.insert(grant.client_id.clone()) {
+            continue;
+        }
+        let Some(client) = load_client(svc, Some(&grant.client_id))? else {
+            continue;
+        };
+        let Some(uri) = client.backchannel_logout_uri.clone() else {
+            continue;
+        };
+        let claims = tokens::logout_token_claims(
+            &svc.config.issuer,
+            &client.client_id,
+            &session.sub,
+            &session.sid,
+            &keys::random_token(16),
+            now,
+        );
+        let logout_token = svc
+            .keys
+            .signer(client.id_token_alg)
+            .sign_jwt("logout+jwt", &claims)?;
+        deliveries.push(Delivery {
+            client_id: client.client_id,
+            uri,
+            logout_token,
+        });
+    }
+    Ok(deliveries)
+}
+
+/// Sends one logout token (async, bounded by the HTTP client's timeout) and audits the result.
+pub async fn deliver(svc: std::sync::Arc<Services>, delivery: Delivery) {
+    let result = svc
+        .http
+        .post(&delivery.uri)
+        .form(&[("logout_token", delivery.logout_token.as_str())])
+        .send()
+        .await;
+    let outcome = match result {
+        Ok(r) if r.status().is_success() => "delivered".to_string(),
+        Ok(r) => format!("rejected with HTTP {}", r.status().as_u16()),
+        Err(e) if e.is_timeout() => "timed out".to_string(),
+        Err(_) => "unreachable".to_string(),
+    };
+    let event = AuditEvent::new(
+        "logout.backchannel",
+        "system",
+        Some(&delivery.client_id),
+        serde_json::json!({ "outcome": outcome }),
+    );
+    let audit = svc.audit.clone();
+    let _ = tokio::task::spawn_blocking(move || audit.append(event)).await;
+}

@@ -1,0 +1,29 @@
+//! Orchestration: each flow combines the pure domain with the store and the keys.
+//! Blocking code: web handlers run flows on the blocking pool.
+pub mod audit;
+pub mod authorize;
+pub mod claims;
+pub mod client_auth;
+pub mod clients;
+pub mod counters;
+pub mod keyring;
+pub mod login;
+pub mod logout;
+pub mod registration;
+pub mod sessions;
+pub mod token;
+pub mod token_check;
+pub mod users;
+
+use crate::store::StoreError;
+
+/// Failures a flow shares with every other: the web layer maps them to 503 / 500.
+#[derive(Debug, thiserror::Error)]
+pub enum Infra {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error("signing failed: {0}")]
+    Sign(#[from] keys::KeyError),
+}

@@ -1,0 +1,185 @@
+//! Where tokens come back: userinfo (OIDC Core 5.3), introspection (RFC 7662) and
+//! revocation (RFC 7009). Access tokens are JWTs, but revocation makes them checkable here.
+use super::{claims, Infra};
+use crate::domain::audit::AuditEvent;
+use crate::domain::client::Client;
+use crate::domain::scope::{self, ScopeSet};
+use crate::domain::tokens;
+use crate::services::Services;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BearerError {
+    /// RFC 6750 3.1 invalid_token.
+    #[error("{0}")]
+    InvalidToken(&'static str),
+    #[error("the token lacks the scope {0}")]
+    InsufficientScope(&'static str),
+    #[error(transparent)]
+    Infra(#[from] Infra),
+}
+
+impl From<crate::store::StoreError> for BearerError {
+    fn from(e: crate::store::StoreError) -> Self {
+        BearerError::Infra(e.into())
+    }
+}
+
+/// Verifies one of our access tokens: signature, type, issuer, expiry, and that neither the
+/// token nor its grant was revoked.
+pub fn verify_access_token(svc: &Services, token: &str) -> Result<Map<String, Value>, BearerError> {
+    let verify = || {
+        keys::verify_jwt(
+            token,
+            &svc.keys.published(),
+            &[keys::Alg::ES256],
+            Some("at+jwt"),
+        )
+    };
+    let jwt = match verify() {
+        Ok(jwt) => jwt,
+        Err(keys::KeyError::UnknownKey) => {
+            // Another replica may have rotated keys moments ago.
+            svc.keys.reload_if_stale(5);
+            verify().map_err(|_| BearerError::InvalidToken("the access token is not valid"))?
+        }
+        Err(_) => return Err(BearerError::InvalidToken("the access token is not valid")),
+    };
+    let claims = jwt.claims;
+    tokens::check_own_token(&claims, &svc.config.issuer, svc.now())
+        .map_err(BearerError::InvalidToken)?;
+    let jti = claims
+        .get("jti")
+        .and_then(Value::as_str)
+        .ok_or(BearerError::InvalidToken("the access token has no jti"))?;
+    if svc.store.is_jti_revoked(jti)? {
+        return Err(BearerError::InvalidToken("the access token was revoked"));
+    }
+    if let Some(gid) = claims.get("gid").and_then(Value::as_str) {
+        if !svc.store.is_grant_active(gid)? {
+            return Err(BearerError::InvalidToken(
+                "the authorization behind this token was revoked",
+            ));
+        }
+    }
+    Ok(claims)
+}
+
+pub fn userinfo(svc: &Services, token: &str) -> Result<Map<String, Value>, BearerError> {
+    let at = verify_access_token(svc, token)?;
+    let scopes = ScopeSet::parse(at.get("scope").and_then(Value::as_str).unwrap_or(""));
+    if !scopes.contains(scope::OPENID) {
+        return Err(BearerError::InsufficientScope("openid"));
+    }
+    let sub = at.get("sub").and_then(Value::as_str).unwrap_or_default();
+    let user = svc
+        .store
+        .user_by_sub(sub)?
+        .ok_or(BearerError::InvalidToken("the account no longer exists"))?;
+    let grant_claims = match at.get("gid").and_then(Value::as_str) {
+        Some(gid) => svc.store.grant(gid)?.and_then(|g| g.claims),
+        None => None,
+    };
+    let wanted = claims::requested(grant_claims.as_deref(), "userinfo");
+    let mut out = claims::user_claims(svc, &user, &scopes, &wanted);
+    out.insert("sub".into(), json!(user.sub));
+    Ok(out)
+}
+
+/// RFC 7662: active tokens are described only to the client they were issued to.
+pub fn introspect(svc: &Services, caller: &Client, token: &str) -> Result<Value, Infra> {
+    let inactive = json!({ "active": false });
+    if token.len() > 16 * 1024 {
+        return Ok(inactive);
+    }
+    if token.contains('.') {
+        return match verify_access_token(svc, token) {
+            Ok(c)
+                if c.get("client_id").and_then(Value::as_str)
+                    == Some(caller.client_id.as_str()) =>
+            {
+                let mut out = Map::new();
+                out.insert("active".into(), json!(true));
+                out.insert("token_type".into(), json!("Bearer"));
+                for k in [
+                    "scope",
+                    "client_id",
+                    "sub",
+                    "exp",
+                    "iat",
+                    "iss",
+                    "aud",
+                    "jti",
+                    "auth_time",
+                    "acr",
+                ] {
+                    if let Some(v) = c.get(k) {
+                        out.insert(k.into(), v.clone());
+                    }
+                }
+                Ok(Value::Object(out))
+            }
+            Ok(_) | Err(BearerError::InvalidToken(_)) | Err(BearerError::InsufficientScope(_)) => {
+                Ok(inactive)
+            }
+            Err(BearerError::Infra(e)) => Err(e),
+        };
+    }
+    let Some(row) = svc.store.refresh(&keys::sha256_b64(token.as_bytes()))? else {
+        return Ok(inactive);
+    };
+    let now = svc.now();
+    if row.client_id != caller.client_id || row.used_at.is_some() || row.expires_at <= now {
+        return Ok(inactive);
+    }
+    let Some(grant) = svc
+        .store
+        .grant(&row.grant_id)?
+        .filter(|g| g.revoked_at.is_none())
+    else {
+        return Ok(inactive);
+    };
+    Ok(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "client_id": row.client_id,
+        "sub": grant.sub,
+        "scope": grant.scope,
+        "exp": row.expires_at,
+        "iat": row.created_at,
+        "iss": svc.config.issuer,
+    }))
+}
+
+/// RFC 7009: revoking a refresh token revokes its grant (and so its access tokens); revoking
+/// an access token records its jti. Unknown tokens and other clients' tokens change nothing.
+pub fn revoke(svc: &Services, caller: &Client, token: &str) -> Result<(), Infra> {
+    let now = svc.now();
+    if token.contains('.') {
+        if let Ok(c) = verify_access_token(svc, token) {
+            if c.get("client_id").and_then(Value::as_str) == Some(caller.client_id.as_str()) {
+                let jti = c.get("jti").and_then(Value::as_str).unwrap_or_default();
+                let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(now);
+                svc.store.revoke_jti(jti, exp)?;
+                svc.audit.append(AuditEvent::new(
+                    "token.revoked",
+                    "client",
+                    Some(&caller.client_id),
+                    json!({ "jti": jti }),
+                ))?;
+            }
+        }
+        return Ok(());
+    }
+    if let Some(row) = svc.store.refresh(&keys::sha256_b64(token.as_bytes()))? {
+        if row.client_id == caller.client_id && svc.store.revoke_grant(&row.grant_id, now)? {
+            svc.audit.append(AuditEvent::new(
+                "grant.revoked",
+                "client",
+                Some(&caller.client_id),
+                json!({ "grant": row.grant_id }),
+            ))?;
+        }
+    }
+    Ok(())
+}

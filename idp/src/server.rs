@@ -1,0 +1,73 @@
+//! `idp serve`: start-up, background housekeeping, graceful shutdown.
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::services::{Services, Shared};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Periodic work of every replica: pick up rotated keys, flush counters, purge what expired.
+pub fn spawn_housekeeping(svc: Shared) {
+    let keys = svc.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            let s = keys.clone();
+            let _ = tokio::task::spawn_blocking(move || s.keys.reload()).await;
+        }
+    });
+    let counters = svc.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            let s = counters.clone();
+            let _ = tokio::task::spawn_blocking(move || s.counters.flush(&s.store, &s.clock)).await;
+        }
+    });
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            let s = svc.clone();
+            let _ = tokio::task::spawn_blocking(move || s.store.purge_expired(s.now())).await;
+        }
+    });
+}
+
+pub async fn serve(config: Config) -> Result<(), ServeError> {
+    let started = std::time::Instant::now();
+    let svc = tokio::task::spawn_blocking(move || Services::open(config, Arc::new(SystemClock)))
+        .await
+        .map_err(|e| ServeError(e.to_string()))??;
+    let listener = TcpListener::bind(&svc.config.bind)
+        .map_err(|e| ServeError(format!("cannot bind {}: {e}", svc.config.bind)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError(e.to_string()))?;
+    spawn_housekeeping(svc.clone());
+    let server =
+        crate::web::server(svc.clone(), listener).map_err(|e| ServeError(e.to_string()))?;
+    tracing::info!(issuer = %svc.config.issuer, ms = started.elapsed().as_millis() as u64, "ready");
+    #[allow(clippy::print_stdout)] // the one line scripts wait for
+    {
+        println!(
+            "idp listening on http://{addr} (issuer {})",
+            svc.config.issuer
+        );
+    }
+    server.await.map_err(|e| ServeError(e.to_string()))?;
+    let _ = svc.counters.flush(&svc.store, &svc.clock);
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ServeError(pub String);
+
+impl From<crate::services::StartError> for ServeError {
+    fn from(e: crate::services::StartError) -> Self {
+        ServeError(e.to_string())
+    }
+}

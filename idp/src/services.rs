@@ -1,0 +1,107 @@
+//! Everything a flow needs, built once at start-up and shared by every request.
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::flows::audit::AuditLog;
+use crate::flows::counters::Counters;
+use crate::flows::keyring::{Keyring, KeyringError};
+use crate::store::Store;
+use keys::Kek;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// Keys derived from the KEK for purposes other than signing.
+pub struct Secrets {
+    /// HMAC key for CSRF tokens (shared by replicas because they share the KEK).
+    pub csrf: Zeroizing<[u8; 32]>,
+    /// HMAC key that turns an ID number into its lookup value.
+    pub id_lookup: Zeroizing<[u8; 32]>,
+    /// Encrypts ID numbers at rest.
+    pub id_seal: Kek,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(<redacted>)")
+    }
+}
+
+impl Secrets {
+    pub fn derive(kek: &Kek) -> Self {
+        Self {
+            csrf: kek.derive("csrf"),
+            id_lookup: kek.derive("id-number-lookup"),
+            id_seal: Kek::from_bytes(*kek.derive("id-number-seal")),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Services {
+    pub config: Config,
+    pub store: Store,
+    pub clock: SharedClock,
+    pub keys: Keyring,
+    pub secrets: Secrets,
+    pub audit: AuditLog,
+    pub counters: Counters,
+    pub http: reqwest::Client,
+}
+
+pub type Shared = Arc<Services>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Database(#[from] crate::store::connection::DbSetupError),
+    #[error("key-encryption key: {0}")]
+    Kek(#[from] keys::KeyError),
+    #[error("signing keys: {0}")]
+    Keyring(#[from] KeyringError),
+    #[error("HTTP client: {0}")]
+    Http(String),
+}
+
+impl Services {
+    /// Opens the database, applies migrations, loads (or creates) the KEK and the signing keys.
+    pub fn open(config: Config, clock: SharedClock) -> Result<Shared, StartError> {
+        let store = Store::open(&config.database_url, config.pool_size)?;
+        store.migrate()?;
+        let kek = load_kek(&config)?;
+        let secrets = Secrets::derive(&kek);
+        let keys = Keyring::open(store.clone(), kek, clock.clone())?;
+        let audit = AuditLog::start(store.clone(), clock.clone());
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| StartError::Http(e.to_string()))?;
+        Ok(Arc::new(Services {
+            config,
+            store,
+            clock,
+            keys,
+            secrets,
+            audit,
+            counters: Counters::default(),
+            http,
+        }))
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+pub fn load_kek(config: &Config) -> Result<Kek, keys::KeyError> {
+    let path = config.kek_path();
+    let (kek, created) = Kek::load_or_create(&path)?;
+    if created && config.kek_file.is_none() {
+        tracing::warn!(
+            path = %path.display(),
+            "created a new key-encryption key; set IDP_KEK_FILE to a protected file in production and back it up"
+        );
+    }
+    Ok(kek)
+}

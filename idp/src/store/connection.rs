@@ -1,0 +1,127 @@
+//! One connection type for both backends, a pool, and the embedded migrations.
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    // Last: SQLite accepts any string as a path, so it must not be tried first.
+    Sqlite(SqliteConnection),
+}
+
+impl std::fmt::Debug for AnyConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AnyConnection::Postgresql(_) => "AnyConnection::Postgresql",
+            AnyConnection::Sqlite(_) => "AnyConnection::Sqlite",
+        })
+    }
+}
+
+pub type DbPool = Pool<ConnectionManager<AnyConnection>>;
+pub type DbConn = PooledConnection<ConnectionManager<AnyConnection>>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("unsupported database URL (use sqlite://PATH or postgres://...)")]
+    UnsupportedUrl,
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("migration failed: {0}")]
+    Migrate(String),
+}
+
+/// Turns `sqlite://idp.db` into what SQLite's driver expects; passes PostgreSQL URLs through.
+pub fn driver_url(url: &str) -> Result<String, DbSetupError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        return Ok(path.to_owned());
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url.to_owned());
+    }
+    Err(DbSetupError::UnsupportedUrl)
+}
+
+/// SQLite settings every connection needs: WAL so readers never block the writer and the file
+/// survives a crash, a busy timeout instead of instant `SQLITE_BUSY`, and enforced foreign keys.
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn connect(url: &str, size: u32) -> Result<DbPool, DbSetupError> {
+    let manager = ConnectionManager::<AnyConnection>::new(driver_url(url)?);
+    Pool::builder()
+        .max_size(size.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(manager)
+        .map_err(|e| DbSetupError::Connect(e.to_string()))
+}
+
+/// Applies pending migrations. On PostgreSQL an advisory lock keeps replicas that start
+/// together from racing each other; SQLite's own write lock does the same.
+pub fn migrate(conn: &mut AnyConnection) -> Result<usize, DbSetupError> {
+    let err = |e: &dyn std::fmt::Display| DbSetupError::Migrate(e.to_string());
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(72010001)")
+                .map_err(|e| err(&e))?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            c.batch_execute("SELECT pg_advisory_unlock(72010001)")
+                .map_err(|e| err(&e))?;
+            applied.map_err(|e| err(&e))
+        }
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| err(&e)),
+    }
+}
+
+/// A write transaction. On SQLite it begins IMMEDIATE: a deferred transaction that reads and
+/// then writes fails at once with SQLITE_BUSY when another writer is active, instead of waiting.
+pub fn write_transaction<T, F>(conn: &mut AnyConnection, f: F) -> Result<T, diesel::result::Error>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, diesel::result::Error>,
+{
+    use diesel::Connection;
+    if matches!(conn, AnyConnection::Sqlite(_)) {
+        conn.batch_execute("BEGIN IMMEDIATE")?;
+        match f(conn) {
+            Ok(value) => match conn.batch_execute("COMMIT") {
+                Ok(()) => Ok(value),
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            },
+            Err(e) => {
+                let _ = conn.batch_execute("ROLLBACK");
+                Err(e)
+            }
+        }
+    } else {
+        conn.transaction(f)
+    }
+}

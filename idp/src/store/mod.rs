@@ -1,0 +1,60 @@
+//! Storage with diesel over SQLite (embedded default) or PostgreSQL. Every piece of state that
+//! another replica may need lives here. Methods are blocking: call them from `web::block`.
+pub mod audit;
+pub mod auth_requests;
+pub mod clients;
+pub mod connection;
+pub mod consents;
+pub mod error;
+pub mod grants;
+pub mod schema;
+pub mod sessions;
+pub mod signing_keys;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+pub use connection::{AnyConnection, DbPool};
+pub use error::{StoreError, StoreResult};
+
+#[derive(Clone)]
+pub struct Store {
+    pool: DbPool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+impl Store {
+    pub fn open(url: &str, pool_size: u32) -> Result<Self, connection::DbSetupError> {
+        Ok(Self {
+            pool: connection::connect(url, pool_size)?,
+        })
+    }
+
+    pub fn conn(&self) -> StoreResult<connection::DbConn> {
+        Ok(self.pool.get()?)
+    }
+
+    pub fn migrate(&self) -> Result<usize, connection::DbSetupError> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| connection::DbSetupError::Connect(e.to_string()))?;
+        connection::migrate(&mut conn)
+    }
+
+    /// Readiness: one round trip to the database.
+    pub fn ping(&self) -> StoreResult<()> {
+        use diesel::connection::SimpleConnection;
+        self.conn()?.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    pub fn is_postgres(&self) -> StoreResult<bool> {
+        Ok(matches!(*self.conn()?, AnyConnection::Postgresql(_)))
+    }
+}

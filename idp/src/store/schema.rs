@@ -1,0 +1,181 @@
+//! Diesel's view of the tables in `migrations/`. One schema serves SQLite and PostgreSQL.
+diesel::table! {
+    users (sub) {
+        sub -> Text,
+        id_number_lookup -> Text,
+        id_number_sealed -> Binary,
+        name -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        address -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    clients (client_id) {
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Nullable<Text>,
+        auth_method -> Text,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        grant_types -> Text,
+        scopes -> Text,
+        id_token_alg -> Text,
+        jwks -> Nullable<Text>,
+        backchannel_logout_uri -> Nullable<Text>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        registration_token_hash -> Nullable<Text>,
+        metadata -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    client_counters (client_id) {
+        client_id -> Text,
+        logins -> BigInt,
+        tokens -> BigInt,
+        errors -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    initial_access_tokens (token_hash) {
+        token_hash -> Text,
+        approve -> Bool,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        public_jwk -> Text,
+        sealed_private -> Binary,
+        kek_id -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+        publish_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        sid -> Text,
+        sub -> Text,
+        auth_time -> BigInt,
+        acr -> Text,
+        amr -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    auth_requests (id) {
+        id -> Text,
+        client_id -> Text,
+        request -> Text,
+        login_at -> Nullable<BigInt>,
+        consent_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        code_hash -> Nullable<Text>,
+        client_id -> Text,
+        sub -> Text,
+        sid -> Nullable<Text>,
+        scope -> Text,
+        claims -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        redirect_uri -> Text,
+        code_challenge -> Nullable<Text>,
+        auth_time -> BigInt,
+        acr -> Text,
+        amr -> Text,
+        created_at -> BigInt,
+        code_expires_at -> BigInt,
+        code_used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    used_jtis (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (sub, client_id) {
+        sub -> Text,
+        client_id -> Text,
+        scope -> Text,
+        granted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        window_start -> BigInt,
+        locked_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> BigInt,
+        kind -> Text,
+        actor -> Text,
+        client_id -> Nullable<Text>,
+        detail -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}

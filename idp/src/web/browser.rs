@@ -1,0 +1,134 @@
+//! What a browser brings with each request (cookies, language, address) and the cookies we set.
+use super::i18n::Lang;
+use super::pages::Frame;
+use crate::services::Services;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{HttpRequest, HttpResponseBuilder};
+
+#[derive(Debug, Clone, Copy)]
+pub struct CookieNames {
+    pub session: &'static str,
+    pub csrf: &'static str,
+}
+
+/// `__Host-` cookies are bound to the exact origin, but browsers accept them only over https.
+pub fn cookie_names(svc: &Services) -> CookieNames {
+    if svc.config.issuer_is_https() {
+        CookieNames {
+            session: "__Host-idp_session",
+            csrf: "__Host-idp_csrf",
+        }
+    } else {
+        CookieNames {
+            session: "idp_session",
+            csrf: "idp_csrf",
+        }
+    }
+}
+
+pub const LANG_COOKIE: &str = "idp_lang";
+pub const ELDER_COOKIE: &str = "idp_elder";
+
+#[derive(Debug, Clone)]
+pub struct Browser {
+    pub session: Option<String>,
+    pub csrf_cookie: Option<String>,
+    pub lang_cookie: Option<String>,
+    pub elder: bool,
+    pub accept_language: Option<String>,
+    pub ip: String,
+}
+
+impl Browser {
+    pub fn of(req: &HttpRequest, svc: &Services) -> Self {
+        let names = cookie_names(svc);
+        let cookie = |name: &str| {
+            req.cookie(name)
+                .map(|c| c.value().to_owned())
+                .filter(|v| !v.is_empty() && v.len() <= 128)
+        };
+        Self {
+            session: cookie(names.session),
+            csrf_cookie: cookie(names.csrf),
+            lang_cookie: cookie(LANG_COOKIE),
+            elder: cookie(ELDER_COOKIE).as_deref() == Some("1"),
+            accept_language: req
+                .headers()
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(200).collect()),
+            // The peer address, not X-Forwarded-For: a header any client can forge must not steer throttling.
+            ip: req
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        }
+    }
+
+    pub fn lang(&self, ui_locales: Option<&str>) -> Lang {
+        Lang::negotiate(
+            ui_locales,
+            self.lang_cookie.as_deref(),
+            self.accept_language.as_deref(),
+        )
+    }
+
+    /// The frame of a page, and a fresh CSRF cookie when the browser has none yet.
+    pub fn frame(
+        &self,
+        svc: &Services,
+        ui_locales: Option<&str>,
+        path: &str,
+    ) -> (Frame, Option<Cookie<'static>>) {
+        let (value, new_cookie) = match &self.csrf_cookie {
+            Some(v) => (v.clone(), None),
+            None => {
+                let v = keys::random_token(24);
+                (
+                    v.clone(),
+                    Some(make_cookie(svc, cookie_names(svc).csrf, v, None)),
+                )
+            }
+        };
+        let frame = Frame {
+            lang: self.lang(ui_locales),
+            elder: self.elder,
+            csrf: super::csrf::token_for(&svc.secrets.csrf, &value),
+            path: path.to_owned(),
+        };
+        (frame, new_cookie)
+    }
+
+    pub fn csrf_ok(&self, svc: &Services, form_token: Option<&str>) -> bool {
+        super::csrf::verify(&svc.secrets.csrf, self.csrf_cookie.as_deref(), form_token)
+    }
+}
+
+/// HttpOnly, SameSite=Lax (the login must survive the redirect back from an app), Secure on https.
+pub fn make_cookie(
+    svc: &Services,
+    name: &'static str,
+    value: String,
+    max_age: Option<i64>,
+) -> Cookie<'static> {
+    let mut c = Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(svc.config.issuer_is_https())
+        .finish();
+    if let Some(age) = max_age {
+        c.set_max_age(actix_web::cookie::time::Duration::seconds(age));
+    }
+    c
+}
+
+pub fn with_cookie<'a>(
+    builder: &'a mut HttpResponseBuilder,
+    cookie: Option<Cookie<'static>>,
+) -> &'a mut HttpResponseBuilder {
+    if let Some(c) = cookie {
+        builder.cookie(c);
+    }
+    builder
+}

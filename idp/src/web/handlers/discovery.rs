@@ -1,0 +1,63 @@
+//! OpenID Connect Discovery 1.0 and the JWKS.
+use crate::domain::{acr, scope};
+use crate::services::Services;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+pub fn document(svc: &Services) -> serde_json::Value {
+    let e = |p: &str| svc.config.endpoint(p);
+    json!({
+        "issuer": svc.config.issuer,
+        "authorization_endpoint": e("/authorize"),
+        "token_endpoint": e("/token"),
+        "userinfo_endpoint": e("/userinfo"),
+        "jwks_uri": e("/jwks"),
+        "registration_endpoint": e("/register"),
+        "end_session_endpoint": e("/logout"),
+        "introspection_endpoint": e("/introspect"),
+        "revocation_endpoint": e("/revoke"),
+        "scopes_supported": scope::SUPPORTED,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "userinfo_signing_alg_values_supported": [],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": scope::ALL_CLAIMS.iter().chain(["iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "azp", "at_hash"].iter()).collect::<Vec<_>>(),
+        "claims_parameter_supported": true,
+        "claim_types_supported": ["normal"],
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "require_request_uri_registration": false,
+        "authorization_response_iss_parameter_supported": true,
+        "acr_values_supported": acr::SUPPORTED,
+        "display_values_supported": ["page", "popup", "touch", "wap"],
+        "ui_locales_supported": ["zh-CN", "en"],
+        "claims_locales_supported": ["zh-CN", "en"],
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "frontchannel_logout_supported": false,
+    })
+}
+
+pub async fn configuration(svc: web::Data<Services>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(document(&svc))
+}
+
+/// Published keys: active ones and retired ones whose tokens may still be alive.
+pub async fn jwks(svc: web::Data<Services>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .content_type("application/jwk-set+json")
+        .body(svc.keys.published().jwks().to_string())
+}

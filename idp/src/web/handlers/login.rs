@@ -1,0 +1,180 @@
+//! The password login page.
+use super::{blocking, html, render_outcome};
+use crate::domain::params::Params;
+use crate::flows::authorize::{self, Outcome};
+use crate::flows::login::{self, LoginAttempt, LoginFailure};
+use crate::flows::sessions;
+use crate::services::Services;
+use crate::web::browser::{cookie_names, make_cookie, Browser};
+use crate::web::i18n::Lang;
+use crate::web::pages::{self, LoginPage};
+use crate::web::WebError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+pub async fn home(req: HttpRequest, svc: web::Data<Services>) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let session = browser.session.clone();
+    let logged_in = blocking(&svc, move |s| sessions::current(s, session.as_deref()))
+        .await?
+        .map_err(|e| WebError::infra(e.into(), false, browser.lang(None)))?
+        .is_some();
+    if !logged_in {
+        return Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, "/login"))
+            .finish());
+    }
+    let (frame, cookie) = browser.frame(&svc, None, "/");
+    let t = frame.t();
+    Ok(html(cookie, pages::message(&frame, t.site, t.logged_in)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LoginQuery {
+    pub req: Option<String>,
+}
+
+pub async fn page(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let request_id = query.into_inner().req.filter(|r| !r.is_empty());
+    let lookup = request_id.clone();
+    let parked = match lookup {
+        Some(id) => blocking(&svc, move |s| authorize::parked(s, &id))
+            .await?
+            .map_err(|e| WebError::infra(e, false, browser.lang(None)))?,
+        None => None,
+    };
+    if request_id.is_some() && parked.is_none() {
+        return render_outcome(&svc, &browser, None, Ok(Outcome::RequestExpired));
+    }
+    let ui_locales = parked.as_ref().and_then(|(r, _)| r.ui_locales.clone());
+    let path = match &request_id {
+        Some(id) => format!("/login?req={id}"),
+        None => "/login".to_owned(),
+    };
+    let (frame, cookie) = browser.frame(&svc, ui_locales.as_deref(), &path);
+    // A login_hint that is an ID number is not echoed into the page's HTML source.
+    let hint = parked
+        .as_ref()
+        .and_then(|(r, _)| r.login_hint.clone())
+        .filter(|h| crate::flows::users::valid_phone(h))
+        .unwrap_or_default();
+    let page = LoginPage {
+        request_id: request_id.as_deref(),
+        client_name: parked.as_ref().map(|(_, c)| c.name.as_str()),
+        username: &hint,
+        error: None,
+    };
+    Ok(html(cookie, pages::login(&frame, &page)))
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let form = Params::parse_urlencoded(&body);
+    if !browser.csrf_ok(&svc, form.get("csrf")) {
+        return Err(super::csrf_failure(&svc, &browser));
+    }
+    let (Some(username), Some(password)) = (form.get("username"), form.get("password")) else {
+        return Err(super::bad_form(&svc, &browser, "username / password"));
+    };
+    let request_id = form.get("req").map(str::to_owned);
+    let (username, password) = (
+        username.to_owned(),
+        zeroize::Zeroizing::new(password.to_owned()),
+    );
+    let ip = browser.ip.clone();
+    let attempt_user = username.clone();
+    let attempt_req = request_id.clone();
+    let result = blocking(&svc, move |s| {
+        login::with_password(
+            s,
+            &LoginAttempt {
+                username: &attempt_user,
+                password: &password,
+                client_ip: &ip,
+                request_id: attempt_req.as_deref(),
+            },
+        )
+    })
+    .await?
+    .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
+    match result {
+        Ok(logged_in) => {
+            let session_cookie = make_cookie(
+                &svc,
+                cookie_names(&svc).session,
+                logged_in.session_cookie,
+                None,
+            );
+            let next = match &request_id {
+                Some(id) => format!("/authorize/resume?req={id}"),
+                None => "/".to_owned(),
+            };
+            Ok(HttpResponse::SeeOther()
+                .cookie(session_cookie)
+                .insert_header((header::LOCATION, next))
+                .finish())
+        }
+        Err(failure) => {
+            let lang = browser.lang(None);
+            let t = lang.t();
+            let (status, message, keep_username) = match failure {
+                LoginFailure::BadIdNumber(e) => (
+                    StatusCode::BAD_REQUEST,
+                    format!("{}：{}", t.bad_id_number, id_error_text(lang, e)),
+                    true,
+                ),
+                LoginFailure::WrongCredentials => (
+                    StatusCode::UNAUTHORIZED,
+                    t.wrong_credentials.to_owned(),
+                    true,
+                ),
+                LoginFailure::Throttled => {
+                    (StatusCode::TOO_MANY_REQUESTS, t.throttled.to_owned(), false)
+                }
+            };
+            let (frame, cookie) = browser.frame(&svc, None, "/login");
+            let shown =
+                if keep_username && !crate::domain::id_number::IdNumber::looks_like(&username) {
+                    username.as_str()
+                } else {
+                    ""
+                };
+            let page = LoginPage {
+                request_id: request_id.as_deref(),
+                client_name: None,
+                username: shown,
+                error: Some(message),
+            };
+            let mut b = HttpResponse::build(status);
+            crate::web::browser::with_cookie(&mut b, cookie);
+            Ok(b.content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body(pages::login(&frame, &page)))
+        }
+    }
+}
+
+fn id_error_text(lang: Lang, e: crate::domain::id_number::IdNumberError) -> &'static str {
+    use crate::domain::id_number::IdNumberError as E;
+    match (lang, e) {
+        (Lang::Zh, E::Length) => "应为18位",
+        (Lang::Zh, E::Characters) => "前17位应为数字，最后一位为数字或X",
+        (Lang::Zh, E::Region) => "地区代码不存在",
+        (Lang::Zh, E::BirthDate) => "出生日期无效",
+        (Lang::Zh, E::CheckDigit) => "校验位不正确，请核对号码",
+        (Lang::En, E::Length) => "it has 18 characters",
+        (Lang::En, E::Characters) => "the first 17 are digits, the last a digit or X",
+        (Lang::En, E::Region) => "the region code does not exist",
+        (Lang::En, E::BirthDate) => "the birth date is not valid",
+        (Lang::En, E::CheckDigit) => "the check digit does not match; please check the number",
+    }
+}

@@ -1,0 +1,201 @@
+//! One file per endpoint family; `routes` is the map of the provider.
+mod authorize;
+mod discovery;
+mod health;
+mod login;
+mod logout;
+mod prefs;
+mod register;
+mod token;
+mod userinfo;
+
+use super::browser::{with_cookie, Browser};
+use super::i18n::Lang;
+use super::pages;
+use super::WebError;
+use crate::domain::authorize::{ResponseMode, UntrustedRequest};
+use crate::flows::authorize::{AuthResponse, Outcome};
+use crate::flows::Infra;
+use crate::services::Services;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(login::home))
+        .route(
+            "/.well-known/openid-configuration",
+            web::get().to(discovery::configuration),
+        )
+        .route("/jwks", web::get().to(discovery::jwks))
+        .route("/authorize", web::get().to(authorize::get))
+        .route("/authorize", web::post().to(authorize::post))
+        .route("/authorize/resume", web::get().to(authorize::resume))
+        .route("/login", web::get().to(login::page))
+        .route("/login", web::post().to(login::submit))
+        .route("/consent", web::get().to(authorize::consent_page))
+        .route("/consent", web::post().to(authorize::consent_submit))
+        .route("/token", web::post().to(token::token))
+        .route("/userinfo", web::get().to(userinfo::get))
+        .route("/userinfo", web::post().to(userinfo::post))
+        .route("/introspect", web::post().to(token::introspect))
+        .route("/revoke", web::post().to(token::revoke))
+        .route("/logout", web::get().to(logout::get))
+        .route("/logout", web::post().to(logout::post))
+        .route("/register", web::post().to(register::create))
+        .route("/register/{client_id}", web::get().to(register::read))
+        .route("/prefs", web::get().to(prefs::set))
+        .route("/static/app.css", web::get().to(prefs::stylesheet))
+        .route(
+            "/static/form_post.js",
+            web::get().to(prefs::form_post_script),
+        )
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics));
+}
+
+/// Runs blocking flow code (database, Argon2) off the async workers.
+pub async fn blocking<T, F>(svc: &web::Data<Services>, f: F) -> Result<T, WebError>
+where
+    F: FnOnce(&Services) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let svc = svc.clone();
+    web::block(move || f(&svc))
+        .await
+        .map_err(|_| WebError::Internal {
+            json: true,
+            lang: Lang::Zh,
+        })
+}
+
+pub fn infra_json(e: Infra) -> WebError {
+    WebError::infra(e, true, Lang::Zh)
+}
+
+pub fn html(csrf_cookie: Option<actix_web::cookie::Cookie<'static>>, body: String) -> HttpResponse {
+    let mut b = HttpResponse::Ok();
+    with_cookie(&mut b, csrf_cookie);
+    b.content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+fn page_error(svc: &Services, browser: &Browser, status: StatusCode, message: &str) -> WebError {
+    let (frame, _) = browser.frame(svc, None, "/");
+    WebError::Page {
+        status,
+        title: frame.t().error_title.to_owned(),
+        message: message.to_owned(),
+        frame: Box::new(frame),
+    }
+}
+
+/// A form without a valid CSRF token changes nothing.
+pub fn csrf_failure(svc: &Services, browser: &Browser) -> WebError {
+    page_error(
+        svc,
+        browser,
+        StatusCode::FORBIDDEN,
+        browser.lang(None).t().csrf_failed,
+    )
+}
+
+pub fn bad_form(svc: &Services, browser: &Browser, field: &str) -> WebError {
+    let msg = match browser.lang(None) {
+        Lang::Zh => format!("表单字段 {field} 无效。"),
+        Lang::En => format!("The form field {field} is not valid."),
+    };
+    page_error(svc, browser, StatusCode::BAD_REQUEST, &msg)
+}
+
+fn untrusted_message(t: &crate::web::i18n::Texts, why: &UntrustedRequest) -> &'static str {
+    match why {
+        UntrustedRequest::UnknownClient => t.untrusted_unknown_client,
+        UntrustedRequest::RedirectUriMismatch => t.untrusted_redirect,
+        UntrustedRequest::ClientNotApproved(_) => t.untrusted_not_approved,
+        UntrustedRequest::MissingClientId
+        | UntrustedRequest::MissingRedirectUri
+        | UntrustedRequest::DuplicateParameter => t.untrusted_missing,
+    }
+}
+
+/// Turns the outcome of an authorization step into the browser's next move.
+pub fn render_outcome(
+    svc: &Services,
+    browser: &Browser,
+    ui_locales: Option<&str>,
+    outcome: Result<Outcome, Infra>,
+) -> Result<HttpResponse, WebError> {
+    let lang = browser.lang(ui_locales);
+    let outcome = outcome.map_err(|e| WebError::infra(e, false, lang))?;
+    let see_other = |location: String| {
+        HttpResponse::Found()
+            .insert_header((header::LOCATION, location))
+            .finish()
+    };
+    match outcome {
+        Outcome::Respond(resp) => Ok(respond(svc, browser, ui_locales, resp)),
+        Outcome::Login { request_id, .. } => Ok(see_other(format!("/login?req={request_id}"))),
+        Outcome::Consent { request_id, .. } => Ok(see_other(format!("/consent?req={request_id}"))),
+        Outcome::ErrorPage(why) => {
+            tracing::info!(reason = %why, "authorization request refused without redirect");
+            Err(page_error(
+                svc,
+                browser,
+                StatusCode::BAD_REQUEST,
+                untrusted_message(lang.t(), &why),
+            ))
+        }
+        Outcome::RequestExpired => Err(page_error(
+            svc,
+            browser,
+            StatusCode::BAD_REQUEST,
+            lang.t().request_expired,
+        )),
+    }
+}
+
+fn respond(
+    svc: &Services,
+    browser: &Browser,
+    ui_locales: Option<&str>,
+    resp: AuthResponse,
+) -> HttpResponse {
+    match resp.target.response_mode {
+        ResponseMode::Query => {
+            let mut url = resp.target.redirect_uri.clone();
+            let query: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(resp.params.iter().map(|(k, v)| (*k, v.as_str())))
+                .finish();
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&query);
+            HttpResponse::Found()
+                .insert_header((header::LOCATION, url))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish()
+        }
+        ResponseMode::FormPost => {
+            let (frame, _) = browser.frame(svc, ui_locales, "/");
+            let target = form_action_source(&resp.target.redirect_uri);
+            let csp = format!("default-src 'none'; style-src 'self'; script-src 'self'; form-action {target}; frame-ancestors 'none'; base-uri 'none'");
+            HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((header::CONTENT_SECURITY_POLICY, csp))
+                .body(pages::form_post(
+                    &frame,
+                    &resp.target.redirect_uri,
+                    &resp.params,
+                ))
+        }
+    }
+}
+
+/// The CSP source that allows posting to exactly this redirect URI's origin.
+fn form_action_source(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u.origin().ascii_serialization(),
+        _ => "'none'".to_owned(),
+    }
+}

@@ -1,0 +1,234 @@
+//! Server-rendered pages. Every dynamic value goes through `esc`; no inline script or style
+//! (the CSP forbids them); one stylesheet and one small script from /static.
+use super::i18n::{Lang, Texts};
+use std::fmt::Write;
+
+/// HTML-escapes text for element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What every page needs to draw its frame. The display switches are plain links: they change
+/// only how pages look, so they need no CSRF token.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub lang: Lang,
+    pub elder: bool,
+    pub csrf: String,
+    /// Local path of this page, so the mode switch comes back here.
+    pub path: String,
+}
+
+impl Frame {
+    pub fn t(&self) -> &'static Texts {
+        self.lang.t()
+    }
+}
+
+pub fn layout(f: &Frame, title: &str, body: &str) -> String {
+    let t = f.t();
+    let (elder_label, elder_value) = if f.elder {
+        (t.elder_off, "0")
+    } else {
+        (t.elder_on, "1")
+    };
+    let other = if f.lang == Lang::Zh { "en" } else { "zh-CN" };
+    format!(
+        r##"<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · {site}</title>
+<link rel="stylesheet" href="/static/app.css">
+</head>
+<body class="{body_class}">
+<a class="skip" href="#main">{skip}</a>
+<header class="top">
+<span class="site">{site}</span>
+<nav class="prefs" aria-label="{prefs_label}">
+<a href="/prefs?elder={elder_value}&amp;return_to={path}">{elder_label}</a>
+<a href="/prefs?lang={other}&amp;return_to={path}" lang="{other}">{other_label}</a>
+</nav>
+</header>
+<main id="main">
+<h1>{title}</h1>
+{body}
+</main>
+</body>
+</html>
+"##,
+        lang = f.lang.tag(),
+        title = esc(title),
+        site = esc(t.site),
+        body_class = if f.elder { "elder" } else { "" },
+        skip = if f.lang == Lang::Zh {
+            "跳到主要内容"
+        } else {
+            "Skip to content"
+        },
+        path = esc(&url::form_urlencoded::byte_serialize(f.path.as_bytes()).collect::<String>()),
+        other_label = t.other_language,
+        prefs_label = if f.lang == Lang::Zh {
+            "显示设置"
+        } else {
+            "Display settings"
+        },
+    )
+}
+
+#[derive(Debug)]
+pub struct LoginPage<'a> {
+    pub request_id: Option<&'a str>,
+    pub client_name: Option<&'a str>,
+    pub username: &'a str,
+    pub error: Option<String>,
+}
+
+pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
+    let t = f.t();
+    let mut body = String::new();
+    if let Some(name) = p.client_name {
+        let _ = write!(body, r#"<p class="client">{}</p>"#, esc(name));
+    }
+    let _ = write!(body, "<p>{}</p>", esc(t.login_intro));
+    if let Some(e) = &p.error {
+        let _ = write!(
+            body,
+            r#"<p class="error" role="alert" id="login-error">{}</p>"#,
+            esc(e)
+        );
+    }
+    let described = if p.error.is_some() {
+        "username-help login-error"
+    } else {
+        "username-help"
+    };
+    let _ = write!(
+        body,
+        r#"<form method="post" action="/login" class="card">
+<input type="hidden" name="csrf" value="{csrf}">
+<input type="hidden" name="req" value="{req}">
+<label for="username">{ul}</label>
+<input id="username" name="username" type="text" autocomplete="username webauthn" inputmode="text" maxlength="64" required value="{uv}" aria-describedby="{described}">
+<p class="help" id="username-help">{uh}</p>
+<label for="password">{pl}</label>
+<input id="password" name="password" type="password" autocomplete="current-password" maxlength="256" required>
+<button type="submit" class="primary">{lb}</button>
+</form>"#,
+        csrf = esc(&f.csrf),
+        req = esc(p.request_id.unwrap_or("")),
+        ul = esc(t.username),
+        uv = esc(p.username),
+        uh = esc(t.username_help),
+        pl = esc(t.password),
+        lb = esc(t.login_button),
+    );
+    layout(f, t.login_title, &body)
+}
+
+pub fn consent(f: &Frame, request_id: &str, client_name: &str, scopes: &[&str]) -> String {
+    let t = f.t();
+    let mut items = String::new();
+    for s in scopes {
+        let label = t
+            .scope(s)
+            .map(str::to_owned)
+            .unwrap_or_else(|| (*s).to_owned());
+        let class = if *s == "id_number" {
+            r#" class="sensitive""#
+        } else {
+            ""
+        };
+        let _ = write!(items, "<li{class}>{}</li>", esc(&label));
+    }
+    let body = format!(
+        r#"<p class="client">{client}</p>
+<p>{intro}</p>
+<ul class="scopes">{items}</ul>
+<form method="post" action="/consent" class="card actions">
+<input type="hidden" name="csrf" value="{csrf}">
+<input type="hidden" name="req" value="{req}">
+<button type="submit" name="decision" value="allow" class="primary">{allow}</button>
+<button type="submit" name="decision" value="deny">{deny}</button>
+</form>"#,
+        client = esc(client_name),
+        intro = esc(t.consent_intro),
+        csrf = esc(&f.csrf),
+        req = esc(request_id),
+        allow = esc(t.allow),
+        deny = esc(t.deny),
+    );
+    layout(f, t.consent_title, &body)
+}
+
+pub fn message(f: &Frame, title: &str, message: &str) -> String {
+    layout(
+        f,
+        title,
+        &format!(r#"<p class="message" role="alert">{}</p>"#, esc(message)),
+    )
+}
+
+pub fn logout_confirm(f: &Frame, hidden: &[(&str, &str)]) -> String {
+    let t = f.t();
+    let mut inputs = String::new();
+    for (k, v) in hidden {
+        let _ = write!(
+            inputs,
+            r#"<input type="hidden" name="{}" value="{}">"#,
+            esc(k),
+            esc(v)
+        );
+    }
+    let body = format!(
+        r#"<p>{q}</p>
+<form method="post" action="/logout" class="card">
+<input type="hidden" name="csrf" value="{csrf}">
+{inputs}
+<button type="submit" name="confirm" value="yes" class="primary">{b}</button>
+</form>"#,
+        q = esc(t.logout_confirm),
+        csrf = esc(&f.csrf),
+        b = esc(t.logout_button),
+    );
+    layout(f, t.logout_title, &body)
+}
+
+/// OAuth 2.0 Form Post Response Mode: an auto-submitting form (script from /static).
+pub fn form_post(f: &Frame, action: &str, params: &[(&str, String)]) -> String {
+    let t = f.t();
+    let mut inputs = String::new();
+    for (k, v) in params {
+        let _ = write!(
+            inputs,
+            r#"<input type="hidden" name="{}" value="{}">"#,
+            esc(k),
+            esc(v)
+        );
+    }
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="/static/app.css"><script src="/static/form_post.js" defer></script></head>
+<body><main><form method="post" action="{action}" id="form_post">{inputs}
+<p>{note}</p><button type="submit">{cont}</button></form></main></body></html>
+"#,
+        lang = f.lang.tag(),
+        title = esc(t.site),
+        action = esc(action),
+        note = esc(t.form_post_note),
+        cont = esc(t.continue_button),
+    )
+}

@@ -1,0 +1,57 @@
+//! All private key material of the provider: the key-encryption key (KEK) that
+//! seals everything at rest, signing keys with cached signers, public key sets
+//! (JWKS), and strict JWS verification.
+//!
+//! Pure: no I/O except [`Kek::load`] / [`Kek::load_or_create`], no clock
+//! (callers pass `now` to [`check_time`]).
+
+mod alg;
+mod error;
+mod jwt;
+mod kek;
+mod key_set;
+mod signing_key;
+mod verifying_key;
+
+pub use alg::Alg;
+pub use error::KeyError;
+pub use jwt::{check_time, half_hash, peek_header, verify_jwt, VerifiedJwt, MAX_TOKEN_LEN};
+pub use kek::Kek;
+pub use key_set::KeySet;
+pub use signing_key::{SealedKey, SigningKey};
+pub use verifying_key::{jwk_thumbprint, VerifyingKey};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+
+/// `bytes` random bytes from the OS, base64url without padding.
+/// Use at least 16 bytes for anything that must not be guessed (32 is the norm here).
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; bytes]);
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    b64(&buf)
+}
+
+/// SHA-256 of `data`, base64url without padding (e.g. to store a hash of a token, not the token).
+pub fn sha256_b64(data: &[u8]) -> String {
+    b64(&Sha256::digest(data))
+}
+
+/// Compares two byte strings in time independent of their contents (the length is not secret).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Base64url without padding: the only encoding JOSE uses.
+pub(crate) fn b64(data: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(data)
+}
+
+/// Strict base64url decoding: no padding, no stray bits, no other alphabet,
+/// so every value has exactly one encoding.
+pub(crate) fn b64_decode(s: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(s).ok()
+}

@@ -1,0 +1,15 @@
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP TABLE throttle;
+DROP TABLE consents;
+DROP TABLE used_jtis;
+DROP TABLE revoked_tokens;
+DROP TABLE refresh_tokens;
+DROP TABLE grants;
+DROP TABLE auth_requests;
+DROP TABLE sessions;
+DROP TABLE signing_keys;
+DROP TABLE initial_access_tokens;
+DROP TABLE client_counters;
+DROP TABLE clients;
+DROP TABLE users;
