@@ -1,7 +1,7 @@
 // Basic plan, the happy paths: code flow with each client authentication, ID token signature,
 // userinfo by each method, nonce-less requests, scopes and request parameters that must not break a flow.
 
-import { fail, skip, expect, expectNone } from '../lib/check.mjs';
+import { fail, skip, expect, expectNone, describe } from '../lib/check.mjs';
 import { codeFlow, expectUserinfo, authorize, expectErrorResponse, outcomeText, expectCode, exchangeCode, expectTokens } from '../lib/flow.mjs';
 import { decodeJwt } from '../lib/jwt.mjs';
 
@@ -89,8 +89,8 @@ export default [
       const reg = await ctx.register({ id_token_signed_response_alg: 'none' });
       if (reg.unsupported) skip('no registration_endpoint');
       if (!advertised) {
-        if (reg.status === 201) fail('registration accepted id_token_signed_response_alg=none although discovery does not list none');
-        expect(reg.status === 400 && reg.json?.error === 'invalid_client_metadata', `registration with alg none answered HTTP ${reg.status} ${reg.json?.error ?? ''}, expected 400 invalid_client_metadata`);
+        if (reg.status === 201) fail(`registration accepted id_token_signed_response_alg=none although discovery does not list none${reg.json?.id_token_signed_response_alg === 'none' ? ' (and echoed it)' : ''}`);
+        expect(reg.status === 400 && reg.json?.error === 'invalid_client_metadata', `registration with alg none answered ${describe(reg)}, expected 400 invalid_client_metadata`);
         return 'none not offered; registration refused it';
       }
       if (reg.status !== 201) fail(`registration with alg none answered HTTP ${reg.status}`);

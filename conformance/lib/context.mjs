@@ -3,7 +3,7 @@
 
 import crypto from 'node:crypto';
 import { makeIdNumber } from './gb11643.mjs';
-import { fail } from './check.mjs';
+import { fail, describe } from './check.mjs';
 
 export const REDIRECT_URI = 'https://rp.example.org/cb';
 export const POST_LOGOUT_URI = 'https://rp.example.org/logged-out';
@@ -92,7 +92,7 @@ export class Context {
     let json = null;
     try { json = JSON.parse(text); } catch { /* not JSON */ }
     const client = json?.client_id
-      ? { ...body, ...json, auth_method: json.token_endpoint_auth_method ?? body.token_endpoint_auth_method ?? 'client_secret_basic', public: json.token_endpoint_auth_method === 'none' }
+      ? { ...body, ...json, registered: json, auth_method: json.token_endpoint_auth_method ?? body.token_endpoint_auth_method ?? 'client_secret_basic', public: json.token_endpoint_auth_method === 'none' }
       : null;
     return { status: res.status, json, client };
   }
@@ -101,7 +101,7 @@ export class Context {
   async registerOk(metadata, opts) {
     const r = await this.register(metadata, opts);
     if (r.unsupported) fail('no registration_endpoint in discovery');
-    if (r.status !== 201 || !r.client) fail(`registration answered HTTP ${r.status} ${r.json?.error ?? ''}`.trim());
+    if (r.status !== 201 || !r.client) fail(`registration answered ${describe(r)}`);
     return r.client;
   }
 }

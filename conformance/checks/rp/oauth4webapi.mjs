@@ -35,9 +35,12 @@ async function expectOAuthError(promise, errors, what) {
   try {
     await promise;
   } catch (e) {
-    const got = e instanceof oauth.ResponseBodyError ? e.error
-      : e instanceof oauth.WWWAuthenticateChallengeError ? e.cause?.[0]?.parameters?.error ?? 'challenge'
-        : null;
+    let got = null;
+    if (e instanceof oauth.ResponseBodyError) got = e.error;
+    else if (e instanceof oauth.WWWAuthenticateChallengeError) {
+      // RFC 6750 puts the error in the challenge; RFC 6749 5.2 (client authentication) in the body.
+      got = e.cause?.[0]?.parameters?.error ?? (await e.response?.clone().json().catch(() => null))?.error ?? 'a challenge without error';
+    }
     if (!got) fail(`${what}: unexpected ${e.name}: ${e.message}`);
     expect(errors.includes(got), `${what}: error ${got}, expected ${errors.join(' or ')}`);
     return got;
