@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod browser;
+pub mod flow;
 pub mod postgres;
 
 use idp::clock::ManualClock;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command: the whole suite on SQLite, then the provider's suite again on PostgreSQL
+# (each test creates and drops a database of its own on the server named below).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_ADMIN_URL="${IDP_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+echo "== tests on SQLite"
+cargo test --workspace --quiet
+
+echo "== tests on PostgreSQL ($PG_ADMIN_URL)"
+IDP_TEST_DATABASE="$PG_ADMIN_URL" cargo test -p idp --quiet --tests
