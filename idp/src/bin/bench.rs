@@ -60,7 +60,12 @@ fn idp(dir: &std::path::Path, db: &str, args: &[&str], stdin: Option<&str>) -> s
         .spawn()
         .expect("run idp (build it first: cargo build -p idp)");
     if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "idp {args:?} failed");
@@ -78,21 +83,51 @@ struct Fixture {
 
 fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
     let dir = tempfile::tempdir().unwrap();
-    let db = database_url.map(str::to_owned).unwrap_or_else(|| format!("sqlite://{}", dir.path().join("idp.db").display()));
+    let db = database_url
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("idp.db").display()));
     idp(dir.path(), &db, &["migrate"], None);
     let _ = std::panic::catch_unwind(|| {
-        idp(dir.path(), &db, &["user", "create", "--id-number", ID_NUMBER, "--name", "压测", "--password-stdin"], Some(PASSWORD))
+        idp(
+            dir.path(),
+            &db,
+            &[
+                "user",
+                "create",
+                "--id-number",
+                ID_NUMBER,
+                "--name",
+                "压测",
+                "--password-stdin",
+            ],
+            Some(PASSWORD),
+        )
     });
     let client = idp(
         dir.path(),
         &db,
         &[
-            "client", "create", "--name", "bench", "--redirect-uri", REDIRECT, "--approve", "--grant-type", "authorization_code",
-            "--grant-type", "client_credentials", "--scope", "openid profile api.read",
+            "client",
+            "create",
+            "--name",
+            "bench",
+            "--redirect-uri",
+            REDIRECT,
+            "--approve",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "openid profile api.read",
         ],
         None,
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base = format!("http://127.0.0.1:{port}");
     let child = Command::new(idp_binary())
         .arg("serve")
@@ -109,7 +144,14 @@ fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
         client_id: client["client_id"].as_str().unwrap().to_owned(),
         secret: client["client_secret"].as_str().unwrap().to_owned(),
     };
-    (Server { child, base, _dir: dir }, fixture)
+    (
+        Server {
+            child,
+            base,
+            _dir: dir,
+        },
+        fixture,
+    )
 }
 
 /// (resident KiB now, peak resident KiB) of a process.
@@ -131,7 +173,12 @@ fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of /proc/PID/stat (11 and 12 after the name).
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -156,7 +203,11 @@ impl Outcome {
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(1024).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(1024)
+        .build()
+        .unwrap()
 }
 
 async fn client_credentials(http: &reqwest::Client, base: &str, f: &Fixture) -> bool {
@@ -183,7 +234,9 @@ struct Session {
 
 fn collect_cookies(jar: &mut Vec<(String, String)>, resp: &reqwest::Response) {
     for v in resp.headers().get_all("set-cookie") {
-        let Some((pair, _)) = v.to_str().unwrap_or("").split_once(';') else { continue };
+        let Some((pair, _)) = v.to_str().unwrap_or("").split_once(';') else {
+            continue;
+        };
         if let Some((k, val)) = pair.split_once('=') {
             jar.retain(|(name, _)| name != k);
             jar.push((k.to_owned(), val.to_owned()));
@@ -203,43 +256,102 @@ fn authorize_url(base: &str, f: &Fixture, challenge: &str) -> String {
 
 async fn log_in(http: &reqwest::Client, base: &str, f: &Fixture) -> Option<Session> {
     let mut jar = Vec::new();
-    let cookie = |jar: &Vec<(String, String)>| jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let cookie = |jar: &Vec<(String, String)>| {
+        jar.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     let challenge = idp::domain::pkce::s256(&"v".repeat(43));
-    let r = http.get(authorize_url(base, f, &challenge)).send().await.ok()?;
+    let r = http
+        .get(authorize_url(base, f, &challenge))
+        .send()
+        .await
+        .ok()?;
     let login = r.headers().get("location")?.to_str().ok()?.to_owned();
     let r = http.get(format!("{base}{login}")).send().await.ok()?;
     collect_cookies(&mut jar, &r);
     let page = r.text().await.ok()?;
-    let form = [("csrf", hidden(&page, "csrf")), ("req", hidden(&page, "req")), ("username", ID_NUMBER.into()), ("password", PASSWORD.into())];
-    let r = http.post(format!("{base}/login")).header("cookie", cookie(&jar)).form(&form).send().await.ok()?;
+    let form = [
+        ("csrf", hidden(&page, "csrf")),
+        ("req", hidden(&page, "req")),
+        ("username", ID_NUMBER.into()),
+        ("password", PASSWORD.into()),
+    ];
+    let r = http
+        .post(format!("{base}/login"))
+        .header("cookie", cookie(&jar))
+        .form(&form)
+        .send()
+        .await
+        .ok()?;
     collect_cookies(&mut jar, &r);
     let resume = r.headers().get("location")?.to_str().ok()?.to_owned();
-    let r = http.get(format!("{base}{resume}")).header("cookie", cookie(&jar)).send().await.ok()?;
+    let r = http
+        .get(format!("{base}{resume}"))
+        .header("cookie", cookie(&jar))
+        .send()
+        .await
+        .ok()?;
     let consent = r.headers().get("location")?.to_str().ok()?.to_owned();
     if consent.starts_with("/consent") {
-        let r = http.get(format!("{base}{consent}")).header("cookie", cookie(&jar)).send().await.ok()?;
+        let r = http
+            .get(format!("{base}{consent}"))
+            .header("cookie", cookie(&jar))
+            .send()
+            .await
+            .ok()?;
         let page = r.text().await.ok()?;
-        let form = [("csrf", hidden(&page, "csrf")), ("req", hidden(&page, "req")), ("decision", "allow".into())];
-        let r = http.post(format!("{base}/consent")).header("cookie", cookie(&jar)).form(&form).send().await.ok()?;
+        let form = [
+            ("csrf", hidden(&page, "csrf")),
+            ("req", hidden(&page, "req")),
+            ("decision", "allow".into()),
+        ];
+        let r = http
+            .post(format!("{base}/consent"))
+            .header("cookie", cookie(&jar))
+            .form(&form)
+            .send()
+            .await
+            .ok()?;
         r.headers().get("location")?;
     }
-    Some(Session { cookies: cookie(&jar) })
+    Some(Session {
+        cookies: cookie(&jar),
+    })
 }
 
 /// One complete code flow on an existing session: authorize -> code -> token exchange.
 async fn code_flow(http: &reqwest::Client, base: &str, f: &Fixture, s: &Session) -> bool {
     let verifier = keys::random_token(32);
     let challenge = idp::domain::pkce::s256(&verifier);
-    let Ok(r) = http.get(authorize_url(base, f, &challenge)).header("cookie", &s.cookies).send().await else { return false };
-    let Some(location) = r.headers().get("location").and_then(|l| l.to_str().ok()) else { return false };
-    let Some(code) = url::Url::parse(location).ok().and_then(|u| u.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()))
+    let Ok(r) = http
+        .get(authorize_url(base, f, &challenge))
+        .header("cookie", &s.cookies)
+        .send()
+        .await
     else {
+        return false;
+    };
+    let Some(location) = r.headers().get("location").and_then(|l| l.to_str().ok()) else {
+        return false;
+    };
+    let Some(code) = url::Url::parse(location).ok().and_then(|u| {
+        u.query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+    }) else {
         return false;
     };
     let resp = http
         .post(format!("{base}/token"))
         .basic_auth(&f.client_id, Some(&f.secret))
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", &verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ])
         .send()
         .await;
     ok_body(resp).await
@@ -251,7 +363,13 @@ enum Scenario {
     CodeFlow,
 }
 
-async fn run(scenario: Scenario, server: &Server, f: Arc<Fixture>, args: &Args, pid: u32) -> Outcome {
+async fn run(
+    scenario: Scenario,
+    server: &Server,
+    f: Arc<Fixture>,
+    args: &Args,
+    pid: u32,
+) -> Outcome {
     let duration = Duration::from_secs(args.duration);
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicU64::new(0));
@@ -259,14 +377,24 @@ async fn run(scenario: Scenario, server: &Server, f: Arc<Fixture>, args: &Args, 
     let http = http();
     if let Scenario::CodeFlow = scenario {
         for _ in 0..args.concurrency {
-            sessions.push(Arc::new(log_in(&http, &server.base, &f).await.expect("log in for the code flow scenario")));
+            sessions.push(Arc::new(
+                log_in(&http, &server.base, &f)
+                    .await
+                    .expect("log in for the code flow scenario"),
+            ));
         }
     }
     let cpu_before = cpu_seconds(pid);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..args.concurrency {
-        let (http, base, f, stop, errors) = (http.clone(), server.base.clone(), f.clone(), stop.clone(), errors.clone());
+        let (http, base, f, stop, errors) = (
+            http.clone(),
+            server.base.clone(),
+            f.clone(),
+            stop.clone(),
+            errors.clone(),
+        );
         let session = sessions.get(worker).cloned();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
@@ -315,7 +443,11 @@ fn main() {
     }
     let (server, fixture) = start_server(args.database_url.as_deref());
     let pid = server.child.id();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let http = http();
         let ready = Instant::now();

@@ -14,8 +14,9 @@ const MAX_PARAMS: usize = 64;
 impl Params {
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut params = Params::default();
+        let mut seen = std::collections::HashSet::new();
         for (key, value) in pairs.into_iter().take(MAX_PARAMS) {
-            if params.values.contains_key(&key) {
+            if !seen.insert(key.clone()) {
                 params.duplicates.push(key);
             } else if !value.is_empty() {
                 params.values.insert(key, value);
@@ -55,8 +56,9 @@ mod tests {
 
     #[test]
     fn duplicates_and_empty_values() {
-        let p = Params::parse_urlencoded(b"a=1&a=2&b=&c=%E4%B8%AD");
+        let p = Params::parse_urlencoded(b"a=1&a=2&b=&c=%E4%B8%AD&d=&d=x");
         assert!(p.is_duplicated("a"));
+        assert!(p.is_duplicated("d"), "an empty first value still counts");
         assert_eq!(p.get("b"), None);
         assert_eq!(p.get("c"), Some("中"));
     }

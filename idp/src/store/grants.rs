@@ -62,7 +62,7 @@ pub struct RefreshRow {
 #[derive(Debug)]
 pub enum RefreshUse {
     /// First use: rotated; the grant is returned.
-    Rotated(GrantRow),
+    Rotated(Box<GrantRow>),
     /// Used before: reuse of a rotated token (RFC 9700 4.14.2).
     Reused(RefreshRow),
     Unknown,
@@ -208,7 +208,7 @@ impl Store {
             diesel::insert_into(refresh_tokens::table)
                 .values(successor)
                 .execute(conn)?;
-            Ok(RefreshUse::Rotated(grant))
+            Ok(RefreshUse::Rotated(Box::new(grant)))
         })?;
         Ok(outcome)
     }
