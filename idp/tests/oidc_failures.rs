@@ -24,7 +24,10 @@ fn redirected_error(server: &TestServer, client: &TestClient, page: &Page) -> St
         .location
         .clone()
         .unwrap_or_else(|| panic!("expected a redirect, got {} {}", page.status, page.body));
-    assert!(loc.starts_with(&format!("{}?", client.redirect_uri)), "{loc}");
+    assert!(
+        loc.starts_with(&format!("{}?", client.redirect_uri)),
+        "{loc}"
+    );
     let q = query_of(&loc);
     assert_eq!(q.get("state").map(String::as_str), Some("st-1"), "{loc}");
     assert_eq!(q.get("iss"), Some(&server.base), "{loc}");
@@ -75,7 +78,11 @@ async fn untrusted_client_or_redirect_uri_gets_an_error_page_and_no_redirect() {
             "未在平台注册",
         ),
         ("missing client_id", &[("client_id", "")], "缺少必要参数"),
-        ("missing redirect_uri", &[("redirect_uri", "")], "缺少必要参数"),
+        (
+            "missing redirect_uri",
+            &[("redirect_uri", "")],
+            "缺少必要参数",
+        ),
         (
             "unregistered redirect_uri with a bad response_type too",
             &[
@@ -164,7 +171,11 @@ async fn once_client_and_redirect_are_trusted_errors_go_back_to_the_app() {
             vec![("request_uri", "https://app.example/req")],
             "request_uri_not_supported",
         ),
-        ("no openid scope", vec![("scope", "profile")], "invalid_scope"),
+        (
+            "no openid scope",
+            vec![("scope", "profile")],
+            "invalid_scope",
+        ),
         (
             "unknown prompt",
             vec![("prompt", "sudo")],
@@ -192,7 +203,10 @@ async fn a_parameter_sent_twice_is_refused_even_when_one_copy_is_empty() {
     let app = server.client(ClientSpec::default()).await;
     let browser = Browser::new(&server.base);
     let url = authorize_url(&server, &app, &[("response_type", "")]);
-    let twice = url.replace("/authorize?", "/authorize?response_type=&response_type=code&");
+    let twice = url.replace(
+        "/authorize?",
+        "/authorize?response_type=&response_type=code&",
+    );
     let page = browser.get(&twice).await;
     assert_eq!(redirected_error(&server, &app, &page), "invalid_request");
     server.stop().await;
@@ -211,28 +225,28 @@ async fn public_clients_must_use_pkce_s256() {
     assert!(public.client_secret.is_none());
     let browser = Browser::new(&server.base);
     let page = browser.get(&authorize_url(&server, &public, &[])).await;
-    assert_eq!(
-        redirected_error(&server, &public, &page),
-        "invalid_request"
-    );
+    assert_eq!(redirected_error(&server, &public, &page), "invalid_request");
     let (_, challenge) = flow::pkce();
     let page = browser
         .get(&authorize_url(
             &server,
             &public,
-            &[("code_challenge", challenge.as_str()), ("code_challenge_method", "plain")],
+            &[
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "plain"),
+            ],
         ))
         .await;
-    assert_eq!(
-        redirected_error(&server, &public, &page),
-        "invalid_request"
-    );
+    assert_eq!(redirected_error(&server, &public, &page), "invalid_request");
     // With S256 the request is fine: the citizen is asked to log in.
     let page = browser
         .get(&authorize_url(
             &server,
             &public,
-            &[("code_challenge", challenge.as_str()), ("code_challenge_method", "S256")],
+            &[
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ],
         ))
         .await;
     assert!(
@@ -286,7 +300,11 @@ async fn denying_consent_sends_access_denied_and_stores_nothing() {
     page = browser
         .follow(
             browser
-                .submit(&page, "password", &[("username", &citizen), ("password", PASSWORD)])
+                .submit(
+                    &page,
+                    "password",
+                    &[("username", &citizen), ("password", PASSWORD)],
+                )
                 .await,
         )
         .await;

@@ -20,8 +20,14 @@ fn assert_oauth_error(r: &Reply, status: u16, error: &str) {
 fn assert_invalid_token(r: &Reply) {
     assert_eq!(r.status, 401, "{}", r.json);
     let challenge = r.www_authenticate().expect("a Bearer challenge");
-    assert!(challenge.starts_with(r#"Bearer realm="idp""#), "{challenge}");
-    assert!(challenge.contains(r#"error="invalid_token""#), "{challenge}");
+    assert!(
+        challenge.starts_with(r#"Bearer realm="idp""#),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "{challenge}"
+    );
 }
 
 struct Setup {
@@ -69,10 +75,20 @@ async fn pkce_mismatch_missing_verifier_and_downgrade_are_invalid_grant() {
     ];
     let (other_verifier, _) = flow::pkce();
     let code = s.code(&with_pkce).await;
-    let r = redeem(&s.server, &s.app, &code, &[("code_verifier", &other_verifier)]).await;
+    let r = redeem(
+        &s.server,
+        &s.app,
+        &code,
+        &[("code_verifier", &other_verifier)],
+    )
+    .await;
     assert_oauth_error(&r, 400, "invalid_grant");
     let code = s.code(&with_pkce).await;
-    assert_oauth_error(&redeem(&s.server, &s.app, &code, &[]).await, 400, "invalid_grant");
+    assert_oauth_error(
+        &redeem(&s.server, &s.app, &code, &[]).await,
+        400,
+        "invalid_grant",
+    );
     // A verifier for a code that had no challenge: a downgrade attempt (RFC 9700 2.1.1).
     let code = s.code(&[]).await;
     let r = redeem(&s.server, &s.app, &code, &[("code_verifier", &verifier)]).await;
@@ -116,7 +132,11 @@ async fn codes_expire_after_sixty_seconds() {
     assert_eq!(redeem(&s.server, &s.app, &code, &[]).await.status, 200);
     let code = s.code(&[]).await;
     s.server.clock.advance(61);
-    assert_oauth_error(&redeem(&s.server, &s.app, &code, &[]).await, 400, "invalid_grant");
+    assert_oauth_error(
+        &redeem(&s.server, &s.app, &code, &[]).await,
+        400,
+        "invalid_grant",
+    );
     s.server.stop().await;
 }
 
@@ -141,7 +161,13 @@ async fn bad_client_credentials_are_401_invalid_client() {
         ("code", code.as_str()),
         ("redirect_uri", s.app.redirect_uri.as_str()),
     ];
-    let wrong = post_form(&s.server, "/token", Some((&s.app.client_id, "wrong")), &form).await;
+    let wrong = post_form(
+        &s.server,
+        "/token",
+        Some((&s.app.client_id, "wrong")),
+        &form,
+    )
+    .await;
     assert_oauth_error(&wrong, 401, "invalid_client");
     assert!(
         wrong.www_authenticate().unwrap().starts_with("Basic "),
@@ -152,7 +178,11 @@ async fn bad_client_credentials_are_401_invalid_client() {
     assert_oauth_error(&unknown, 401, "invalid_client");
     assert!(unknown.www_authenticate().unwrap().starts_with("Basic "));
     // No credentials at all.
-    assert_oauth_error(&post_form(&s.server, "/token", None, &form).await, 401, "invalid_client");
+    assert_oauth_error(
+        &post_form(&s.server, "/token", None, &form).await,
+        401,
+        "invalid_client",
+    );
     // The failed attempts did not spend the code.
     assert_eq!(redeem(&s.server, &s.app, &code, &[]).await.status, 200);
     s.server.stop().await;
@@ -161,7 +191,11 @@ async fn bad_client_credentials_are_401_invalid_client() {
 #[actix_web::test]
 async fn malformed_token_requests_are_refused() {
     let s = setup().await;
-    for grant in ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"] {
+    for grant in [
+        "password",
+        "implicit",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ] {
         let r = as_client(&s.server, &s.app, "/token", &[("grant_type", grant)]).await;
         assert_oauth_error(&r, 400, "unsupported_grant_type");
     }
@@ -183,6 +217,11 @@ async fn malformed_token_requests_are_refused() {
     )
     .await;
     assert_oauth_error(&r, 400, "invalid_grant");
+    assert!(
+        r.str("error_description").contains("redirect_uri"),
+        "{}",
+        r.json
+    );
     let code = s.code(&[]).await;
     let r = as_client(
         &s.server,
@@ -192,6 +231,11 @@ async fn malformed_token_requests_are_refused() {
     )
     .await;
     assert_oauth_error(&r, 400, "invalid_grant");
+    assert!(
+        r.str("error_description").contains("redirect_uri"),
+        "{}",
+        r.json
+    );
     s.server.stop().await;
 }
 
@@ -206,8 +250,18 @@ async fn a_suspended_client_gets_no_tokens() {
                 .unwrap()
         })
         .await;
-    assert_oauth_error(&redeem(&s.server, &s.app, &code, &[]).await, 400, "unauthorized_client");
-    let r = as_client(&s.server, &s.app, "/token", &[("grant_type", "client_credentials")]).await;
+    assert_oauth_error(
+        &redeem(&s.server, &s.app, &code, &[]).await,
+        400,
+        "unauthorized_client",
+    );
+    let r = as_client(
+        &s.server,
+        &s.app,
+        "/token",
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
     assert_oauth_error(&r, 400, "unauthorized_client");
     s.server.stop().await;
 }
@@ -217,7 +271,10 @@ async fn userinfo_without_a_token_gets_a_bare_challenge() {
     let s = setup().await;
     let r = userinfo(&s.server, None).await;
     assert_eq!(r.status, 401);
-    assert_eq!(r.www_authenticate().as_deref(), Some(r#"Bearer realm="idp""#));
+    assert_eq!(
+        r.www_authenticate().as_deref(),
+        Some(r#"Bearer realm="idp""#)
+    );
     s.server.stop().await;
 }
 
@@ -225,7 +282,9 @@ async fn userinfo_without_a_token_gets_a_bare_challenge() {
 async fn forged_tampered_and_expired_access_tokens_are_refused() {
     let s = setup().await;
     let code = s.code(&[]).await;
-    let access = redeem(&s.server, &s.app, &code, &[]).await.str("access_token");
+    let access = redeem(&s.server, &s.app, &code, &[])
+        .await
+        .str("access_token");
     assert_eq!(userinfo(&s.server, Some(&access)).await.status, 200);
     let parts: Vec<&str> = access.split('.').collect();
     let (header, claims) = flow::jwt_parts(&access);
@@ -234,13 +293,21 @@ async fn forged_tampered_and_expired_access_tokens_are_refused() {
     let mut payload: Vec<u8> = parts[1].bytes().collect();
     let i = payload.len() / 2;
     payload[i] = if payload[i] == b'A' { b'B' } else { b'A' };
-    let tampered = format!("{}.{}.{}", parts[0], String::from_utf8(payload).unwrap(), parts[2]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        String::from_utf8(payload).unwrap(),
+        parts[2]
+    );
     assert_invalid_token(&userinfo(&s.server, Some(&tampered)).await);
 
     // alg none with our claims.
     let none_header = json!({ "alg": "none", "typ": "at+jwt", "kid": header["kid"] });
     let body = flow::b64url(claims.to_string().as_bytes());
-    let unsigned = format!("{}.{body}.", flow::b64url(none_header.to_string().as_bytes()));
+    let unsigned = format!(
+        "{}.{body}.",
+        flow::b64url(none_header.to_string().as_bytes())
+    );
     assert_invalid_token(&userinfo(&s.server, Some(&unsigned)).await);
 
     // HS256 keyed with the public key (algorithm confusion), with and without kid.
@@ -265,7 +332,8 @@ async fn forged_tampered_and_expired_access_tokens_are_refused() {
             h["kid"] = header["kid"].clone();
         }
         let input = format!("{}.{body}", flow::b64url(h.to_string().as_bytes()));
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(jwk.to_string().as_bytes()).unwrap();
+        let mut mac =
+            <Hmac<sha2::Sha256> as Mac>::new_from_slice(jwk.to_string().as_bytes()).unwrap();
         mac.update(input.as_bytes());
         let forged = format!("{input}.{}", flow::b64url(&mac.finalize().into_bytes()));
         assert_invalid_token(&userinfo(&s.server, Some(&forged)).await);
@@ -283,7 +351,9 @@ async fn forged_tampered_and_expired_access_tokens_are_refused() {
 async fn a_token_in_header_and_body_at_once_is_invalid_request() {
     let s = setup().await;
     let code = s.code(&[]).await;
-    let access = redeem(&s.server, &s.app, &code, &[]).await.str("access_token");
+    let access = redeem(&s.server, &s.app, &code, &[])
+        .await
+        .str("access_token");
     let both = flow::http()
         .post(s.server.url("/userinfo"))
         .bearer_auth(&access)
@@ -292,8 +362,14 @@ async fn a_token_in_header_and_body_at_once_is_invalid_request() {
         .await
         .unwrap();
     assert_eq!(both.status(), 400);
-    let challenge = both.headers()["www-authenticate"].to_str().unwrap().to_owned();
-    assert!(challenge.contains(r#"error="invalid_request""#), "{challenge}");
+    let challenge = both.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains(r#"error="invalid_request""#),
+        "{challenge}"
+    );
     // The body alone is fine (RFC 6750 2.2).
     let body_only = flow::http()
         .post(s.server.url("/userinfo"))

@@ -22,13 +22,20 @@ impl Drop for Replica {
 
 fn idp(db: &str, kek: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_idp"));
-    c.env("IDP_DATABASE_URL", db).env("IDP_KEK_FILE", kek).env("IDP_LOG", "warn");
+    c.env("IDP_DATABASE_URL", db)
+        .env("IDP_KEK_FILE", kek)
+        .env("IDP_LOG", "warn");
     c
 }
 
 fn cli(db: &str, kek: &std::path::Path, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
     use std::io::Write;
-    let mut child = idp(db, kek).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = idp(db, kek)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     if let Some(s) = stdin {
         child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
     }
@@ -38,7 +45,11 @@ fn cli(db: &str, kek: &std::path::Path, args: &[&str], stdin: Option<&str>) -> s
 }
 
 async fn start(db: &str, kek: &std::path::Path, issuer: &str) -> Replica {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = idp(db, kek)
         .arg("serve")
         .env("IDP_BIND", format!("127.0.0.1:{port}"))
@@ -68,15 +79,51 @@ async fn one_flow_hops_between_two_replicas_at_every_step() {
     let kek = dir.path().join("kek");
     cli(&db, &kek, &["migrate"], None);
     // Both replicas answer for one issuer, as behind a load balancer.
-    let issuer_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let issuer_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let issuer = format!("http://127.0.0.1:{issuer_port}");
-    let (a, b) = (start(&db, &kek, &issuer).await, start(&db, &kek, &issuer).await);
+    let (a, b) = (
+        start(&db, &kek, &issuer).await,
+        start(&db, &kek, &issuer).await,
+    );
 
     // Admin commands write to the same database while both serve.
     let citizen = id_number(44, 21);
-    cli(&db, &kek, &["user", "create", "--id-number", &citizen, "--name", "李四", "--password-stdin"], Some(PASSWORD));
-    let app = cli(&db, &kek, &["client", "create", "--name", "跨副本", "--redirect-uri", "http://127.0.0.1:9/cb", "--approve"], None);
-    let (client_id, secret) = (app["client_id"].as_str().unwrap(), app["client_secret"].as_str().unwrap());
+    cli(
+        &db,
+        &kek,
+        &[
+            "user",
+            "create",
+            "--id-number",
+            &citizen,
+            "--name",
+            "李四",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    let app = cli(
+        &db,
+        &kek,
+        &[
+            "client",
+            "create",
+            "--name",
+            "跨副本",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+            "--approve",
+        ],
+        None,
+    );
+    let (client_id, secret) = (
+        app["client_id"].as_str().unwrap(),
+        app["client_secret"].as_str().unwrap(),
+    );
 
     // Cookies are per host, not per port: one browser session spans both replicas.
     let browser = Browser::new(&a.base);
@@ -93,8 +140,13 @@ async fn one_flow_hops_between_two_replicas_at_every_step() {
     fields.push(("username".into(), citizen.clone()));
     fields.push(("password".into(), PASSWORD.into()));
     let step3 = browser.post(&format!("{}/login", a.base), &fields).await;
-    assert_eq!(step3.status, 303, "login on A with the form rendered by B (shared CSRF key)");
-    let step4 = browser.get(&format!("{}{}", b.base, step3.location.unwrap())).await;
+    assert_eq!(
+        step3.status, 303,
+        "login on A with the form rendered by B (shared CSRF key)"
+    );
+    let step4 = browser
+        .get(&format!("{}{}", b.base, step3.location.unwrap()))
+        .await;
     let consent_path = step4.location.unwrap();
     assert!(consent_path.starts_with("/consent"), "{consent_path}");
     let step5 = browser.get(&format!("{}{consent_path}", a.base)).await;
@@ -111,7 +163,12 @@ async fn one_flow_hops_between_two_replicas_at_every_step() {
     let tokens: serde_json::Value = http
         .post(format!("{}/token", a.base))
         .basic_auth(client_id, Some(secret))
-        .form(&[("grant_type", "authorization_code"), ("code", &q["code"]), ("redirect_uri", "http://127.0.0.1:9/cb"), ("code_verifier", &verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", "http://127.0.0.1:9/cb"),
+            ("code_verifier", &verifier),
+        ])
         .send()
         .await
         .unwrap()
@@ -119,18 +176,33 @@ async fn one_flow_hops_between_two_replicas_at_every_step() {
         .await
         .unwrap();
     let access = tokens["access_token"].as_str().expect("tokens from A");
-    let info = http.get(format!("{}/userinfo", b.base)).bearer_auth(access).send().await.unwrap();
+    let info = http
+        .get(format!("{}/userinfo", b.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(info.status(), 200, "B accepts what A signed");
     // The code cannot be redeemed again on the other replica; the replay revokes the grant.
     let replay = http
         .post(format!("{}/token", b.base))
         .basic_auth(client_id, Some(secret))
-        .form(&[("grant_type", "authorization_code"), ("code", &q["code"]), ("redirect_uri", "http://127.0.0.1:9/cb"), ("code_verifier", &verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", "http://127.0.0.1:9/cb"),
+            ("code_verifier", &verifier),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(replay.status(), 400);
-    let info = http.get(format!("{}/userinfo", a.base)).bearer_auth(access).send().await.unwrap();
+    let info = http
+        .get(format!("{}/userinfo", a.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(info.status(), 401, "revocation seen by A too");
 
     // The audit chain written by two processes and the CLI is intact.

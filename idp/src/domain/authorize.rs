@@ -1,6 +1,5 @@
 //! The authorization request (RFC 6749 4.1.1, OIDC Core 3.1.2.1) as a validated value, and the
 //! decision what happens next. Pure: no HTTP, no storage, time passed in.
-use super::acr;
 use super::client::{Client, GrantType};
 use super::params::Params;
 use super::pkce;
@@ -49,14 +48,6 @@ pub struct AuthorizationRequest {
 impl AuthorizationRequest {
     pub fn scopes(&self) -> ScopeSet {
         ScopeSet::parse(&self.scope)
-    }
-    /// The strongest acr the client asked for, if any we know.
-    pub fn requested_acr_level(&self) -> u8 {
-        self.acr_values
-            .iter()
-            .map(|a| acr::level(a))
-            .max()
-            .unwrap_or(0)
     }
 }
 
@@ -339,9 +330,10 @@ pub fn decide(input: &DecisionInput<'_>) -> Next {
                 .max_age
                 .is_some_and(|max| input.now - session.auth_time > max);
             let wrong_user = input.hinted_sub.is_some_and(|sub| sub != session.sub);
-            let weak = acr::level(session.acr) < request.requested_acr_level()
-                && request.requested_acr_level() <= acr::level(acr::ACR_PASSWORD);
-            !input.fresh_login && (request.prompt.login || too_old || wrong_user || weak)
+            // acr_values is voluntary (OIDC Core 3.1.2.1): with password login the only method,
+            // a higher level cannot be reached by logging in again, so the achieved `acr` is
+            // returned and the client decides. Step-up arrives with passkeys.
+            !input.fresh_login && (request.prompt.login || too_old || wrong_user)
         }
     };
     if login_needed {

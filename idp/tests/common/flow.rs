@@ -199,7 +199,11 @@ pub async fn login(browser: &Browser, user: &str, password: &str) -> super::brow
     let page = browser.get("/login").await;
     assert_eq!(page.status, 200, "{}", page.body);
     browser
-        .submit(&page, "password", &[("username", user), ("password", password)])
+        .submit(
+            &page,
+            "password",
+            &[("username", user), ("password", password)],
+        )
         .await
 }
 
