@@ -94,6 +94,9 @@ pub struct ClientCreate {
     /// JWKS (JSON text) for private_key_jwt.
     #[arg(long)]
     pub jwks: Option<String>,
+    /// Or the URL where the app publishes its JWKS.
+    #[arg(long)]
+    pub jwks_uri: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -312,6 +315,8 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                     scopes,
                     id_token_alg: c.id_token_alg.parse().map_err(err)?,
                     jwks,
+                    jwks_uri: c.jwks_uri,
+                    request_object_alg: None,
                     backchannel_logout_uri: c.backchannel_logout_uri,
                     approve: c.approve,
                     metadata: serde_json::Map::new(),

@@ -45,6 +45,7 @@ pub struct Services {
     pub audit: AuditLog,
     pub counters: Counters,
     pub http: reqwest::Client,
+    pub jwks_cache: crate::flows::client_keys::JwksCache,
 }
 
 pub type Shared = Arc<Services>;
@@ -86,6 +87,7 @@ impl Services {
             audit,
             counters: Counters::default(),
             http,
+            jwks_cache: Default::default(),
         }))
     }
 

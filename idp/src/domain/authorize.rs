@@ -160,18 +160,7 @@ pub fn validate(
             "this app may not use the authorization code grant".into(),
         ));
     }
-    if params.get("request").is_some() {
-        return Err(fail(
-            "request_not_supported",
-            "request objects are not supported".into(),
-        ));
-    }
-    if params.get("request_uri").is_some() {
-        return Err(fail(
-            "request_uri_not_supported",
-            "request_uri is not supported".into(),
-        ));
-    }
+    // Request objects were resolved into plain parameters before this (flows::request_object).
     if params.get("registration").is_some() {
         return Err(fail(
             "registration_not_supported",

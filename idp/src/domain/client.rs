@@ -49,6 +49,35 @@ macro_rules! string_enum {
     };
 }
 
+/// `request_object_signing_alg` (OIDC Dynamic Registration 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestObjectAlg {
+    None,
+    Signed(keys::Alg),
+}
+
+impl RequestObjectAlg {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RequestObjectAlg::None => "none",
+            RequestObjectAlg::Signed(a) => a.as_str(),
+        }
+    }
+}
+
+impl FromStr for RequestObjectAlg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(RequestObjectAlg::None),
+            other => other
+                .parse::<keys::Alg>()
+                .map(RequestObjectAlg::Signed)
+                .map_err(|_| format!("unsupported alg {other:?}")),
+        }
+    }
+}
+
 string_enum!(ClientStatus { Pending => "pending", Approved => "approved", Rejected => "rejected", Suspended => "suspended" });
 string_enum!(AuthMethod { ClientSecretBasic => "client_secret_basic", ClientSecretPost => "client_secret_post", PrivateKeyJwt => "private_key_jwt", None => "none" });
 string_enum!(GrantType { AuthorizationCode => "authorization_code", RefreshToken => "refresh_token", ClientCredentials => "client_credentials" });
@@ -65,6 +94,10 @@ pub struct Client {
     pub scopes: Vec<String>,
     pub id_token_alg: keys::Alg,
     pub jwks: Option<serde_json::Value>,
+    /// Where the client publishes its keys (private_key_jwt, signed request objects).
+    pub jwks_uri: Option<String>,
+    /// The algorithm the client registered for request objects; unsigned ones are refused then.
+    pub request_object_alg: Option<RequestObjectAlg>,
     pub backchannel_logout_uri: Option<String>,
     pub status: ClientStatus,
     pub status_reason: Option<String>,

@@ -48,6 +48,10 @@ impl Params {
     pub fn insert(&mut self, key: &str, value: &str) {
         self.values.insert(key.to_owned(), value.to_owned());
     }
+
+    pub fn remove(&mut self, key: &str) {
+        self.values.remove(key);
+    }
 }
 
 #[cfg(test)]

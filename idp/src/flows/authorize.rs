@@ -77,6 +77,26 @@ pub fn start(
     session_cookie: Option<&str>,
 ) -> Result<Outcome, Infra> {
     let client = load_client(svc, params.get("client_id"))?;
+    let resolved;
+    let params = match (&client, super::request_object::has_request_object(params)) {
+        (Some(c), true) if c.may_start_flows() => {
+            match super::request_object::resolve(svc, params, c) {
+                Ok(p) => {
+                    resolved = p;
+                    &resolved
+                }
+                Err(e) => {
+                    return Ok(match authorize::trusted_target(params, Some(c)) {
+                        Ok(target) => {
+                            Outcome::Respond(error_response(svc, target, e.error, &e.description))
+                        }
+                        Err(why) => Outcome::ErrorPage(why),
+                    })
+                }
+            }
+        }
+        _ => params,
+    };
     let request = match authorize::validate(params, client.as_ref()) {
         Ok(r) => r,
         Err(AuthorizeError::Untrusted(why)) => return Ok(Outcome::ErrorPage(why)),

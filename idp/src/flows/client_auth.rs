@@ -118,14 +118,8 @@ fn check_assertion(
     client: &Client,
     assertion: &str,
 ) -> Result<bool, ClientAuthError> {
-    let Some(jwks) = &client.jwks else {
-        return Ok(false);
-    };
-    let Ok(set) = keys::KeySet::from_jwks(jwks) else {
-        return Ok(false);
-    };
-    let Ok(jwt) = keys::verify_jwt(assertion, &set, &[keys::Alg::ES256, keys::Alg::RS256], None)
-    else {
+    let allowed = [keys::Alg::ES256, keys::Alg::RS256];
+    let Ok(jwt) = super::client_keys::verify(svc, client, assertion, &allowed) else {
         return Ok(false);
     };
     let now = svc.now();

@@ -2,7 +2,7 @@
 use super::Infra;
 use crate::domain::audit::AuditEvent;
 use crate::domain::client::{
-    validate_redirect_uri, AuthMethod, ClientStatus, GrantType, RedirectUriError,
+    validate_redirect_uri, AuthMethod, ClientStatus, GrantType, RedirectUriError, RequestObjectAlg,
 };
 use crate::services::Services;
 use crate::store::clients::{ClientRow, Counts};
@@ -19,6 +19,8 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     pub id_token_alg: keys::Alg,
     pub jwks: Option<serde_json::Value>,
+    pub jwks_uri: Option<String>,
+    pub request_object_alg: Option<RequestObjectAlg>,
     pub backchannel_logout_uri: Option<String>,
     pub approve: bool,
     /// Other registered metadata (client_uri, logo_uri, contacts...), echoed back as registered.
@@ -91,11 +93,12 @@ pub fn register(svc: &Services, new: NewClient, actor: &str) -> Result<Registere
             "scope {bad:?} is not a valid scope token (RFC 6749 3.3)"
         )));
     }
-    if new.auth_method == AuthMethod::PrivateKeyJwt {
-        let jwks = new
-            .jwks
-            .as_ref()
-            .ok_or_else(|| RegistryError::Metadata("private_key_jwt needs jwks".into()))?;
+    if new.jwks.is_some() && new.jwks_uri.is_some() {
+        return Err(RegistryError::Metadata(
+            "jwks and jwks_uri are mutually exclusive (RFC 7591 2)".into(),
+        ));
+    }
+    if let Some(jwks) = &new.jwks {
         let set = keys::KeySet::from_jwks(jwks)
             .map_err(|e| RegistryError::Metadata(format!("jwks: {e}")))?;
         if set.keys().is_empty() {
@@ -103,6 +106,16 @@ pub fn register(svc: &Services, new: NewClient, actor: &str) -> Result<Registere
                 "jwks holds no usable signing key (ES256 or RS256)".into(),
             ));
         }
+    }
+    if let Some(uri) = &new.jwks_uri {
+        super::outbound::check_url(svc, uri)
+            .map_err(|e| RegistryError::Metadata(format!("jwks_uri: {e}")))?;
+    }
+    if new.auth_method == AuthMethod::PrivateKeyJwt && new.jwks.is_none() && new.jwks_uri.is_none()
+    {
+        return Err(RegistryError::Metadata(
+            "private_key_jwt needs jwks or jwks_uri".into(),
+        ));
     }
     let secret = matches!(
         new.auth_method,
@@ -133,6 +146,8 @@ pub fn register(svc: &Services, new: NewClient, actor: &str) -> Result<Registere
         scopes: new.scopes.join(" "),
         id_token_alg: new.id_token_alg.as_str().to_owned(),
         jwks: new.jwks.as_ref().map(|j| j.to_string()),
+        jwks_uri: new.jwks_uri.clone(),
+        request_object_alg: new.request_object_alg.map(|a| a.as_str().to_owned()),
         backchannel_logout_uri: new.backchannel_logout_uri.clone(),
         status: status.as_str().to_owned(),
         status_reason: None,

@@ -107,11 +107,12 @@ pub fn register(
         .unwrap_or_else(|| "RS256".into())
         .parse()
         .map_err(|_| metadata_error("id_token_signed_response_alg must be RS256 or ES256"))?;
-    if m.contains_key("jwks_uri") {
-        return Err(metadata_error(
-            "jwks_uri is not supported; register the keys inline with jwks",
-        ));
-    }
+    let request_object_alg = match string("request_object_signing_alg")? {
+        Some(a) => Some(a.parse().map_err(|_| {
+            metadata_error("request_object_signing_alg must be none, RS256 or ES256")
+        })?),
+        None => None,
+    };
     let scopes = match string("scope")? {
         Some(s) => s
             .split(' ')
@@ -146,6 +147,8 @@ pub fn register(
         scopes: scopes.clone(),
         id_token_alg,
         jwks: m.get("jwks").cloned(),
+        jwks_uri: string("jwks_uri")?,
+        request_object_alg,
         backchannel_logout_uri: string("backchannel_logout_uri")?,
         approve,
         metadata: echoed.clone(),
@@ -192,6 +195,12 @@ pub fn register(
     out.insert("scope".into(), json!(scopes.join(" ")));
     if let Some(jwks) = &new.jwks {
         out.insert("jwks".into(), jwks.clone());
+    }
+    if let Some(uri) = &new.jwks_uri {
+        out.insert("jwks_uri".into(), json!(uri));
+    }
+    if let Some(alg) = &new.request_object_alg {
+        out.insert("request_object_signing_alg".into(), json!(alg.as_str()));
     }
     if let Some(uri) = &new.backchannel_logout_uri {
         out.insert("backchannel_logout_uri".into(), json!(uri));

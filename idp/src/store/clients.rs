@@ -16,6 +16,8 @@ pub struct ClientRow {
     pub scopes: String,
     pub id_token_alg: String,
     pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub request_object_alg: Option<String>,
     pub backchannel_logout_uri: Option<String>,
     pub status: String,
     pub status_reason: Option<String>,
@@ -57,6 +59,11 @@ impl ClientRow {
                 .map_err(|_| corrupt("id_token_alg"))?,
             jwks: match &self.jwks {
                 Some(j) => Some(serde_json::from_str(j).map_err(|_| corrupt("jwks"))?),
+                None => None,
+            },
+            jwks_uri: self.jwks_uri.clone(),
+            request_object_alg: match &self.request_object_alg {
+                Some(a) => Some(a.parse().map_err(|_| corrupt("request_object_alg"))?),
                 None => None,
             },
             backchannel_logout_uri: self.backchannel_logout_uri.clone(),

@@ -26,6 +26,8 @@ diesel::table! {
         scopes -> Text,
         id_token_alg -> Text,
         jwks -> Nullable<Text>,
+        jwks_uri -> Nullable<Text>,
+        request_object_alg -> Nullable<Text>,
         backchannel_logout_uri -> Nullable<Text>,
         status -> Text,
         status_reason -> Nullable<Text>,

@@ -215,3 +215,25 @@ pub fn set_cookie(page: &super::browser::Page, name: &str) -> Option<String> {
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with(&format!("{name}=")))
 }
+
+/// A browser whose requests carry `Accept-Language` and whose jar starts with `cookies`.
+pub fn browser_with(base: &str, accept_language: Option<&str>, cookies: &[&str]) -> Browser {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let url: url::Url = base.parse().unwrap();
+    for c in cookies {
+        jar.add_cookie_str(c, &url);
+    }
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(l) = accept_language {
+        headers.insert("accept-language", l.parse().unwrap());
+    }
+    Browser {
+        http: reqwest::Client::builder()
+            .cookie_provider(jar)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        base: base.to_owned(),
+    }
+}

@@ -117,6 +117,8 @@ impl TestServer {
                         scopes: spec.scopes,
                         id_token_alg: spec.id_token_alg,
                         jwks: spec.jwks,
+                        jwks_uri: None,
+                        request_object_alg: None,
                         backchannel_logout_uri: spec.backchannel_logout_uri,
                         approve: spec.approve,
                         metadata: Default::default(),

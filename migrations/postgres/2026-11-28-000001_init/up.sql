@@ -23,6 +23,8 @@ CREATE TABLE clients (
     scopes TEXT NOT NULL,
     id_token_alg TEXT NOT NULL,
     jwks TEXT,
+    jwks_uri TEXT,
+    request_object_alg TEXT,
     backchannel_logout_uri TEXT,
     status TEXT NOT NULL,
     status_reason TEXT,
