@@ -46,6 +46,9 @@ pub struct Services {
     pub counters: Counters,
     pub http: reqwest::Client,
     pub jwks_cache: crate::flows::client_keys::JwksCache,
+    /// Argon2id takes 19 MiB and ~20 ms per hash: at most this many run at once, so a burst of
+    /// logins queues instead of multiplying memory.
+    pub password_slots: tokio::sync::Semaphore,
 }
 
 pub type Shared = Arc<Services>;
@@ -88,6 +91,11 @@ impl Services {
             counters: Counters::default(),
             http,
             jwks_cache: Default::default(),
+            password_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
+            ),
         }))
     }
 

@@ -39,6 +39,10 @@ pub fn configure(svc: Shared) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+fn blocking_threads(pool_size: usize) -> usize {
+    (pool_size + 8).clamp(8, 128)
+}
+
 /// Builds the HTTP server on an already bound listener (tests bind port 0).
 pub fn server(svc: Shared, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
     let workers = match svc.config.workers {
@@ -47,12 +51,16 @@ pub fn server(svc: Shared, listener: TcpListener) -> std::io::Result<actix_web::
             .unwrap_or(2),
         n => n,
     };
+    let svc_pool_size = svc.config.pool_size as usize;
     let server = HttpServer::new(move || {
         App::new()
             .wrap(security_headers())
             .configure(configure(svc.clone()))
     })
     .workers(workers)
+    // Blocking work waits on the database pool anyway; more threads than connections only add
+    // memory (each thread grows its own malloc arena). The default would be 512 per process.
+    .worker_max_blocking_threads(blocking_threads(svc_pool_size))
     .backlog(4096)
     .max_connections(50_000)
     .shutdown_timeout(5)

@@ -93,6 +93,14 @@ pub async fn submit(
     let ip = browser.ip.clone();
     let attempt_user = username.clone();
     let attempt_req = request_id.clone();
+    let _slot = svc
+        .password_slots
+        .acquire()
+        .await
+        .map_err(|_| WebError::Internal {
+            json: false,
+            lang: browser.lang(None),
+        })?;
     let result = blocking(&svc, move |s| {
         login::with_password(
             s,
@@ -129,7 +137,7 @@ pub async fn submit(
             let (status, message, keep_username) = match failure {
                 LoginFailure::BadIdNumber(e) => (
                     StatusCode::BAD_REQUEST,
-                    format!("{}：{}", t.bad_id_number, id_error_text(lang, e)),
+                    format!("{}{}{}", t.bad_id_number, t.colon, id_error_text(lang, e)),
                     true,
                 ),
                 LoginFailure::WrongCredentials => (
