@@ -46,9 +46,8 @@ pub struct Services {
     pub counters: Counters,
     pub http: reqwest::Client,
     pub jwks_cache: crate::flows::client_keys::JwksCache,
-    /// Argon2id takes 19 MiB and ~20 ms per hash: at most this many run at once, so a burst of
-    /// logins queues instead of multiplying memory.
-    pub password_slots: tokio::sync::Semaphore,
+    /// Argon2id (19 MiB, ~20 ms per hash) on a few dedicated threads.
+    pub passwords: crate::flows::password_pool::PasswordPool,
 }
 
 pub type Shared = Arc<Services>;
@@ -91,7 +90,7 @@ impl Services {
             counters: Counters::default(),
             http,
             jwks_cache: Default::default(),
-            password_slots: tokio::sync::Semaphore::new(
+            passwords: crate::flows::password_pool::PasswordPool::start(
                 std::thread::available_parallelism()
                     .map(|n| n.get())
                     .unwrap_or(2),

@@ -4,9 +4,7 @@ mod common;
 
 use common::browser::{query_of, Browser};
 use common::{id_number, ClientSpec, TestServer, PASSWORD};
-use openidconnect::core::{
-    CoreClient, CoreIdTokenVerifier, CoreProviderMetadata, CoreResponseType,
-};
+use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType};
 use openidconnect::{
     AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, TokenResponse,

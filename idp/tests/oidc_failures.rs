@@ -10,6 +10,11 @@ use common::{id_number, ClientSpec, TestClient, TestServer, PASSWORD};
 use idp::domain::client::{AuthMethod, ClientStatus, GrantType};
 use idp::flows::clients;
 
+/// (what, extra parameters, expected page text)
+type UntrustedCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+/// (what, extra parameters, expected error codes separated by `|`)
+type RedirectCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 fn assert_error_page(page: &Page, what: &str) {
     assert_eq!(page.status, 400, "{what}: {}", page.body);
     assert!(page.location.is_none(), "{what}: must not redirect");
@@ -31,7 +36,7 @@ fn redirected_error(server: &TestServer, client: &TestClient, page: &Page) -> St
     let q = query_of(&loc);
     assert_eq!(q.get("state").map(String::as_str), Some("st-1"), "{loc}");
     assert_eq!(q.get("iss"), Some(&server.base), "{loc}");
-    assert!(q.get("code").is_none(), "{loc}");
+    assert!(!q.contains_key("code"), "{loc}");
     q.get("error").cloned().unwrap_or_default()
 }
 
@@ -56,7 +61,7 @@ async fn untrusted_client_or_redirect_uri_gets_an_error_page_and_no_redirect() {
     let server = TestServer::start().await;
     let app = server.client(ClientSpec::default()).await;
     let browser = Browser::new(&server.base);
-    let cases: [(&str, &[(&str, &str)], &str); 7] = [
+    let cases: [UntrustedCase; 7] = [
         (
             "unregistered redirect_uri",
             &[("redirect_uri", "https://evil.example/cb")],
@@ -137,7 +142,7 @@ async fn once_client_and_redirect_are_trusted_errors_go_back_to_the_app() {
     let app = server.client(ClientSpec::default()).await;
     let browser = Browser::new(&server.base);
     let (_, challenge) = flow::pkce();
-    let cases: [(&str, Vec<(&str, &str)>, &str); 8] = [
+    let cases: [RedirectCase; 7] = [
         (
             "missing response_type",
             vec![("response_type", "")],
@@ -162,14 +167,9 @@ async fn once_client_and_redirect_are_trusted_errors_go_back_to_the_app() {
             "invalid_request",
         ),
         (
-            "request object",
-            vec![("request", "eyJhbGciOiJub25lIn0.e30.")],
-            "request_not_supported",
-        ),
-        (
-            "request_uri",
-            vec![("request_uri", "https://app.example/req")],
-            "request_uri_not_supported",
+            "a request object that is no JWT",
+            vec![("request", "not-a-jwt")],
+            "invalid_request_object|request_not_supported",
         ),
         (
             "no openid scope",
@@ -185,7 +185,8 @@ async fn once_client_and_redirect_are_trusted_errors_go_back_to_the_app() {
     for (what, extra, expected) in cases {
         let page = browser.get(&authorize_url(&server, &app, &extra)).await;
         assert_eq!(page.status, 302, "{what}");
-        assert_eq!(redirected_error(&server, &app, &page), expected, "{what}");
+        let error = redirected_error(&server, &app, &page);
+        assert!(expected.split('|').any(|e| e == error), "{what}: {error}");
     }
     // A parameter sent twice (RFC 6749 3.1).
     let twice = format!("{}&scope=openid+profile", authorize_url(&server, &app, &[]));
@@ -322,5 +323,30 @@ async fn denying_consent_sends_access_denied_and_stores_nothing() {
     // The consent page comes again next time.
     let again = browser.follow(browser.get(&url).await).await;
     assert!(again.body.contains(r#"name="decision""#), "{}", again.body);
+    server.stop().await;
+}
+
+// BUG: parameters after the 64th are silently dropped (Params::from_pairs, MAX_PARAMS), so a
+// request padded with junk loses prompt=none (or max_age, or state) and proceeds without it.
+#[actix_web::test]
+async fn a_request_with_too_many_parameters_is_refused_not_truncated() {
+    let server = TestServer::start().await;
+    let app = server.client(ClientSpec::default()).await;
+    let browser = Browser::new(&server.base);
+    let mut url = authorize_url(&server, &app, &[]);
+    for i in 0..64 {
+        url.push_str(&format!("&x{i}=1"));
+    }
+    url.push_str("&prompt=none");
+    let page = browser.get(&url).await;
+    let loc = page.location.clone().unwrap_or_default();
+    assert!(
+        !loc.starts_with("/login"),
+        "the request must not go on as if prompt=none had not been sent: {loc}"
+    );
+    assert!(
+        page.status == 400 || loc.starts_with(&app.redirect_uri),
+        "{loc}"
+    );
     server.stop().await;
 }

@@ -191,6 +191,17 @@ async fn bad_client_credentials_are_401_invalid_client() {
 #[actix_web::test]
 async fn malformed_token_requests_are_refused() {
     let s = setup().await;
+    // The body must be a form, not JSON.
+    let json_body = flow::http()
+        .post(s.server.url("/token"))
+        .basic_auth(&s.app.client_id, s.app.client_secret.as_deref())
+        .json(&json!({ "grant_type": "client_credentials" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_body.status(), 400);
+    let body: serde_json::Value = json_body.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
     for grant in [
         "password",
         "implicit",
@@ -338,6 +349,12 @@ async fn forged_tampered_and_expired_access_tokens_are_refused() {
         let forged = format!("{input}.{}", flow::b64url(&mac.finalize().into_bytes()));
         assert_invalid_token(&userinfo(&s.server, Some(&forged)).await);
     }
+
+    // Our own ID token is no access token (typ at+jwt is required).
+    let id_token = flow::redeem(&s.server, &s.app, &s.code(&[]).await, &[])
+        .await
+        .str("id_token");
+    assert_invalid_token(&userinfo(&s.server, Some(&id_token)).await);
 
     // Expiry: still fine just before 600 s, refused after.
     s.server.clock.advance(599);

@@ -50,22 +50,30 @@ async fn start(db: &str, kek: &std::path::Path, issuer: &str) -> Replica {
         .local_addr()
         .unwrap()
         .port();
-    let child = idp(db, kek)
-        .arg("serve")
-        .env("IDP_BIND", format!("127.0.0.1:{port}"))
-        .env("IDP_ISSUER", issuer)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..500 {
-        if matches!(http.get(format!("{base}/readyz")).send().await, Ok(r) if r.status() == 200) {
-            return Replica { child, base };
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("replica did not start");
+    let mut replica = Replica {
+        child: idp(db, kek)
+            .arg("serve")
+            .env("IDP_BIND", format!("127.0.0.1:{port}"))
+            .env("IDP_ISSUER", issuer)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    // `idp serve` prints one line when it accepts connections: wait for it, not for a timer.
+    let stdout = replica.child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    assert!(
+        line.contains("listening on"),
+        "replica did not start: {line:?}"
+    );
+    replica
 }
 
 #[actix_web::test]

@@ -462,23 +462,25 @@ fn main() {
         let fixture = Arc::new(fixture);
         let mut results = Vec::new();
         for scenario in [Scenario::ClientCredentials, Scenario::CodeFlow] {
-            results.push(run(scenario, &server, fixture.clone(), &args, pid).await);
+            let outcome = run(scenario, &server, fixture.clone(), &args, pid).await;
+            results.push((outcome, memory_kib(pid)));
         }
         let (_, peak_kib) = memory_kib(pid);
         println!("idp-bench: {} s per scenario, {} concurrent clients, {} CPUs", args.duration, args.concurrency, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
-        println!("| scenario | ops/s | p50 ms | p99 ms | errors | server CPU s / 1000 ops |");
-        println!("|---|---:|---:|---:|---:|---:|");
+        println!("| scenario | ops/s | p50 ms | p99 ms | errors | server CPU s / 1000 ops | server RSS after, MB |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
         let mut failed = false;
-        for r in &results {
+        for (r, (rss_kib, _)) in &results {
             let per_k = if r.ops > 0 { r.server_cpu / r.ops as f64 * 1000.0 } else { 0.0 };
             println!(
-                "| {} | {:.0} | {:.2} | {:.2} | {} | {:.3} |",
+                "| {} | {:.0} | {:.2} | {:.2} | {} | {:.3} | {:.1} |",
                 r.name,
                 r.ops as f64 / r.seconds,
                 r.percentile(0.5),
                 r.percentile(0.99),
                 r.errors,
-                per_k
+                per_k,
+                *rss_kib as f64 / 1024.0
             );
             failed |= r.errors > 0 || r.ops == 0;
         }

@@ -136,6 +136,12 @@ pub fn validate(
             format!("parameter {dup} was sent more than once"),
         ));
     }
+    if params.overflowed() {
+        return Err(fail(
+            "invalid_request",
+            "the request has too many parameters".into(),
+        ));
+    }
     if let Some(mode) = params.get("response_mode") {
         if !matches!(mode, "query" | "form_post") {
             return Err(fail(

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 pub struct Params {
     values: HashMap<String, String>,
     duplicates: Vec<String>,
+    /// More than `MAX_PARAMS` were sent: the request is refused, never silently truncated.
+    overflow: bool,
 }
 
 /// Requests carry at most this many parameters; more is an attack, not a client.
@@ -15,7 +17,11 @@ impl Params {
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut params = Params::default();
         let mut seen = std::collections::HashSet::new();
-        for (key, value) in pairs.into_iter().take(MAX_PARAMS) {
+        for (i, (key, value)) in pairs.into_iter().enumerate() {
+            if i >= MAX_PARAMS {
+                params.overflow = true;
+                break;
+            }
             if !seen.insert(key.clone()) {
                 params.duplicates.push(key);
             } else if !value.is_empty() {
@@ -38,6 +44,11 @@ impl Params {
 
     pub fn is_duplicated(&self, key: &str) -> bool {
         self.duplicates.iter().any(|d| d == key)
+    }
+
+    /// True when the request carried more parameters than any client sends.
+    pub fn overflowed(&self) -> bool {
+        self.overflow
     }
 
     /// The first parameter sent more than once, if any.
@@ -63,6 +74,9 @@ mod tests {
         let p = Params::parse_urlencoded(b"a=1&a=2&b=&c=%E4%B8%AD&d=&d=x");
         assert!(p.is_duplicated("a"));
         assert!(p.is_duplicated("d"), "an empty first value still counts");
+        let many: String = (0..65).map(|i| format!("k{i}=v&")).collect();
+        assert!(Params::parse_urlencoded(many.as_bytes()).overflowed());
+        assert!(!Params::parse_urlencoded(b"a=1").overflowed());
         assert_eq!(p.get("b"), None);
         assert_eq!(p.get("c"), Some("中"));
     }

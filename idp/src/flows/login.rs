@@ -31,10 +31,6 @@ pub struct LoggedIn {
     pub sub: String,
 }
 
-fn account_key(svc: &Services, username: &str) -> String {
-    format!("acct:{}", users::pseudonym(svc, username))
-}
-
 pub fn with_password(
     svc: &Services,
     attempt: &LoginAttempt<'_>,
@@ -46,9 +42,15 @@ pub fn with_password(
         }
     }
     let now = svc.now();
-    let acct_key = account_key(svc, username);
-    let ip_key = format!("ip:{}", attempt.client_ip);
     let pseudonym = users::pseudonym(svc, username);
+    // One counter per account, whichever of its login names (ID number, phone) is typed; a name
+    // without an account gets a counter of its own, so both cases behave alike.
+    let user = users::find_by_login_name(svc, username)?;
+    let acct_key = match &user {
+        Some(u) => format!("acct:{}", u.sub),
+        None => format!("acct:{pseudonym}"),
+    };
+    let ip_key = format!("ip:{}", attempt.client_ip);
     let acct = svc.store.throttle_counter(&acct_key)?;
     let ip = svc.store.throttle_counter(&ip_key)?;
     if throttle::PER_ACCOUNT.is_locked(&acct, now) || throttle::PER_IP.is_locked(&ip, now) {
@@ -60,11 +62,12 @@ pub fn with_password(
         ))?;
         return Ok(Err(LoginFailure::Throttled));
     }
-    let user = users::find_by_login_name(svc, username)?;
-    let ok = password::verify(
-        attempt.password,
-        user.as_ref().and_then(|u| u.password_hash.as_deref()),
-    );
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let typed = zeroize::Zeroizing::new(attempt.password.to_owned());
+    let ok = svc
+        .passwords
+        .run(move || password::verify(&typed, stored.as_deref()))
+        .unwrap_or(false);
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {

@@ -93,6 +93,12 @@ pub fn exchange(
             &format!("parameter {dup} was sent more than once"),
         ));
     }
+    if params.overflowed() {
+        return Err(oauth(
+            "invalid_request",
+            "the request has too many parameters",
+        ));
+    }
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| oauth("invalid_request", "grant_type is required"))?;

@@ -93,14 +93,6 @@ pub async fn submit(
     let ip = browser.ip.clone();
     let attempt_user = username.clone();
     let attempt_req = request_id.clone();
-    let _slot = svc
-        .password_slots
-        .acquire()
-        .await
-        .map_err(|_| WebError::Internal {
-            json: false,
-            lang: browser.lang(None),
-        })?;
     let result = blocking(&svc, move |s| {
         login::with_password(
             s,

@@ -1,0 +1,370 @@
+//! The `idp` binary's admin commands, run as an operator would, on a SQLite file of their own.
+//! Nothing the operator types as personal data or secret ever comes back on stdout or stderr.
+#![allow(clippy::unwrap_used)]
+mod common;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const PASSWORD: &str = "operator-typed secret 42";
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|_| panic!("not JSON: {}\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// One operator's workspace: a database file and a KEK file in a temporary folder.
+struct Operator {
+    dir: tempfile::TempDir,
+    /// Everything printed so far (checked for personal data).
+    printed: std::cell::RefCell<String>,
+}
+
+impl Operator {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            printed: Default::default(),
+        }
+    }
+
+    fn db_path(&self) -> PathBuf {
+        self.dir.path().join("idp.db")
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut cmd = base_command(self.dir.path());
+        cmd.env(
+            "IDP_DATABASE_URL",
+            format!("sqlite://{}", self.db_path().display()),
+        )
+        .env("IDP_KEK_FILE", self.dir.path().join("kek"));
+        let run = execute(cmd, args, stdin);
+        self.printed.borrow_mut().push_str(&run.stdout);
+        self.printed.borrow_mut().push_str(&run.stderr);
+        run
+    }
+
+    fn ok(&self, args: &[&str]) -> Value {
+        let run = self.run(args, None);
+        assert!(run.ok, "{args:?} failed: {}", run.stderr);
+        run.json()
+    }
+
+    fn db(&self) -> SqliteConnection {
+        SqliteConnection::establish(self.db_path().to_str().unwrap()).unwrap()
+    }
+
+    fn assert_private(&self, secrets: &[&str]) {
+        let printed = self.printed.borrow();
+        for s in secrets {
+            assert!(!printed.contains(s), "{s:?} was printed:\n{printed}");
+        }
+    }
+}
+
+fn base_command(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_idp"));
+    cmd.current_dir(cwd)
+        .env("IDP_LOG", "info")
+        .env_remove("IDP_KEK_FILE")
+        .env_remove("IDP_DATABASE_URL")
+        .env_remove("IDP_ISSUER")
+        .env_remove("IDP_BIND");
+    cmd
+}
+
+fn execute(mut cmd: Command, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn users(conn: &mut SqliteConnection) -> i64 {
+    idp::store::schema::users::table
+        .count()
+        .get_result(conn)
+        .unwrap()
+}
+
+#[test]
+fn users_are_created_with_checked_id_numbers_and_nothing_private_is_printed() {
+    let op = Operator::new();
+    let migrated = op.ok(&["migrate"]);
+    assert!(migrated["applied"].is_number(), "{migrated}");
+    let citizen = common::id_number(33, 111);
+    let last = citizen.chars().last().unwrap();
+    let typo = format!("{}{}", &citizen[..17], if last == '1' { '2' } else { '1' });
+    let create = |id: &str, pw: &str| {
+        op.run(
+            &[
+                "user",
+                "create",
+                "--id-number",
+                id,
+                "--name",
+                "王五",
+                "--password-stdin",
+            ],
+            Some(&format!("{pw}\n")),
+        )
+    };
+    let bad = create(&typo, PASSWORD);
+    assert!(!bad.ok);
+    assert!(bad.stderr.contains("check digit"), "{}", bad.stderr);
+    assert_eq!(users(&mut op.db()), 0, "nothing created");
+
+    let good = create(&citizen, PASSWORD);
+    assert!(good.ok, "{}", good.stderr);
+    let sub = good.json()["sub"].as_str().unwrap().to_owned();
+    assert!(sub.len() >= 16);
+    assert_eq!(users(&mut op.db()), 1);
+
+    let again = create(&citizen, "another password 1");
+    assert!(!again.ok);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    let short = create(&common::id_number(51, 112), "short");
+    assert!(!short.ok);
+    assert_eq!(users(&mut op.db()), 1);
+    // The ID number is stored only sealed and as a keyed hash.
+    let mut conn = op.db();
+    let lookups: Vec<String> = idp::store::schema::users::table
+        .select(idp::store::schema::users::id_number_lookup)
+        .load(&mut conn)
+        .unwrap();
+    assert!(!lookups[0].contains(&citizen));
+    let file = std::fs::read(op.db_path()).unwrap();
+    assert!(
+        !file.windows(18).any(|w| w == citizen.as_bytes()),
+        "not in the file"
+    );
+    op.assert_private(&[&citizen, &typo, PASSWORD, "another password 1"]);
+}
+
+#[test]
+fn the_app_registry_from_the_command_line() {
+    let op = Operator::new();
+    let create = |name: &str| {
+        op.ok(&[
+            "client",
+            "create",
+            "--name",
+            name,
+            "--redirect-uri",
+            "https://app.example/cb",
+        ])
+    };
+    let a = create("甲");
+    assert_eq!(a["status"], "pending");
+    assert!(a["client_secret"].as_str().unwrap().len() >= 40);
+    let (b, c) = (create("乙"), create("丙"));
+    let id = |v: &Value| v["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(op.ok(&["client", "approve", &id(&a)])["status"], "approved");
+    assert_eq!(
+        op.ok(&["client", "reject", &id(&b), "--reason", "no privacy policy"])["status"],
+        "rejected"
+    );
+    assert_eq!(
+        op.ok(&["client", "suspend", &id(&a), "--reason", "abuse"])["status"],
+        "suspended"
+    );
+    let missing = op.run(&["client", "approve", "no-such-app"], None);
+    assert!(
+        !missing.ok && missing.stderr.contains("no app"),
+        "{}",
+        missing.stderr
+    );
+    let bad = op.run(
+        &[
+            "client",
+            "create",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "http://app.example/cb",
+        ],
+        None,
+    );
+    assert!(!bad.ok, "plain http redirect URIs are refused");
+
+    let list = op.ok(&["client", "list"]);
+    let status = |cid: String| {
+        let entry = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["client_id"] == cid.as_str())
+            .unwrap();
+        (
+            entry["status"].as_str().unwrap().to_owned(),
+            entry["reason"].clone(),
+        )
+    };
+    assert_eq!(status(id(&a)), ("suspended".into(), "abuse".into()));
+    assert_eq!(
+        status(id(&b)),
+        ("rejected".into(), "no privacy policy".into())
+    );
+    assert_eq!(status(id(&c)).0, "pending");
+    assert_eq!(list.as_array().unwrap().len(), 3);
+
+    let stats = op.ok(&["client", "stats", &id(&a)]);
+    assert_eq!(
+        (
+            stats["logins"].as_i64(),
+            stats["tokens"].as_i64(),
+            stats["errors"].as_i64()
+        ),
+        (Some(0), Some(0), Some(0))
+    );
+    assert!(!op.run(&["client", "stats", "no-such-app"], None).ok);
+
+    let token = op.ok(&["client", "registration-token", "--approve"]);
+    assert_eq!(token["approve"], true);
+    let token = token["token"].as_str().unwrap();
+    use idp::store::schema::initial_access_tokens as t;
+    let approve: bool = t::table
+        .filter(t::token_hash.eq(keys::sha256_b64(token.as_bytes())))
+        .select(t::approve)
+        .first(&mut op.db())
+        .unwrap();
+    assert!(approve, "stored as a hash, approving");
+}
+
+#[test]
+fn keys_rotate_keeps_the_old_keys_published() {
+    let op = Operator::new();
+    let states = |list: &Value| -> Vec<String> {
+        let mut s: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["state"].as_str().unwrap().to_owned())
+            .collect();
+        s.sort();
+        s
+    };
+    let first = op.ok(&["keys", "list"]);
+    assert_eq!(states(&first), ["active", "active"]);
+    let algs: Vec<&str> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert!(
+        algs.contains(&"ES256") && algs.contains(&"RS256"),
+        "{algs:?}"
+    );
+    let rotated = op.ok(&["keys", "rotate"]);
+    assert_eq!(rotated["active"].as_array().unwrap().len(), 2);
+    let after = op.ok(&["keys", "list"]);
+    assert_eq!(
+        states(&after),
+        [
+            "active",
+            "active",
+            "retired, still published",
+            "retired, still published"
+        ]
+    );
+    for kid in rotated["active"].as_array().unwrap() {
+        let k = after
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| &k["kid"] == kid)
+            .unwrap();
+        assert_eq!(k["state"], "active");
+    }
+    let text = op.printed.borrow().clone();
+    assert!(!text.contains("\"d\""), "no private key member printed");
+}
+
+#[test]
+fn audit_verify_finds_tampering_in_the_file() {
+    let op = Operator::new();
+    op.ok(&[
+        "client",
+        "create",
+        "--name",
+        "甲",
+        "--redirect-uri",
+        "https://app.example/cb",
+    ]);
+    op.ok(&["keys", "rotate"]);
+    let ok = op.ok(&["audit", "verify"]);
+    assert_eq!(ok["intact"], true);
+    assert!(ok["verified_entries"].as_i64().unwrap() >= 2, "{ok}");
+    op.db()
+        .batch_execute("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1")
+        .unwrap();
+    let broken = op.run(&["audit", "verify"], None);
+    assert!(!broken.ok, "{}", broken.stdout);
+    assert!(
+        broken.stderr.contains("entry 1 was altered"),
+        "{}",
+        broken.stderr
+    );
+}
+
+#[test]
+fn a_kek_is_created_private_with_a_warning_when_none_is_configured() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = base_command(dir.path());
+        cmd.env("IDP_DATABASE_URL", "sqlite://idp.db");
+        execute(cmd, args, None)
+    };
+    let first = run(&["keys", "list"]);
+    assert!(first.ok, "{}", first.stderr);
+    let kek = dir.path().join("idp.kek");
+    let mode = std::fs::metadata(&kek).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    assert!(
+        first.stderr.contains("IDP_KEK_FILE"),
+        "a warning: {}",
+        first.stderr
+    );
+    assert!(dir.path().join("idp.db").exists());
+    // The second run uses the same key, silently.
+    let second = run(&["keys", "list"]);
+    assert!(second.ok, "{}", second.stderr);
+    assert!(!second.stderr.contains("IDP_KEK_FILE"), "{}", second.stderr);
+    assert_eq!(
+        second.stdout, first.stdout,
+        "the same keys, unsealed with the same KEK"
+    );
+}
