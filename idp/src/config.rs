@@ -23,6 +23,9 @@ pub struct Config {
     pub refresh_token_ttl_secs: i64,
     pub session_ttl_secs: i64,
     pub pending_request_ttl_secs: i64,
+    /// Reverse proxies / load balancers whose X-Forwarded-For is believed (IDP_TRUSTED_PROXIES,
+    /// comma-separated). Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -40,6 +43,7 @@ impl Default for Config {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             session_ttl_secs: 8 * 3600,
             pending_request_ttl_secs: 15 * 60,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -90,6 +94,9 @@ impl Config {
         }
         if let Some(v) = var("IDP_POOL_SIZE").and_then(|v| v.parse().ok()) {
             self.pool_size = v;
+        }
+        if let Some(v) = var("IDP_TRUSTED_PROXIES") {
+            self.trusted_proxies = v.split(',').filter_map(|s| s.trim().parse().ok()).collect();
         }
     }
 

@@ -48,6 +48,8 @@ pub struct Services {
     pub jwks_cache: crate::flows::client_keys::JwksCache,
     /// Argon2id (19 MiB, ~20 ms per hash) on a few dedicated threads.
     pub passwords: crate::flows::password_pool::PasswordPool,
+    /// Calls to client-named URLs in flight (see `flows::outbound`).
+    pub outbound_slots: tokio::sync::Semaphore,
 }
 
 pub type Shared = Arc<Services>;
@@ -90,6 +92,7 @@ impl Services {
             counters: Counters::default(),
             http,
             jwks_cache: Default::default(),
+            outbound_slots: tokio::sync::Semaphore::new(crate::flows::outbound::MAX_CONCURRENT),
             passwords: crate::flows::password_pool::PasswordPool::start(
                 std::thread::available_parallelism()
                     .map(|n| n.get())

@@ -214,6 +214,19 @@ pub fn validate(
         Some(text) => Some(parse_claims(text).map_err(|d| fail("invalid_request", d))?),
         None => None,
     };
+    // A claim asked for by name needs the consent its scope needs: the scope joins the request
+    // (and so the consent page) if the app may have it; otherwise the claim is not released.
+    // The ID number is never released this way.
+    for name in claims
+        .as_ref()
+        .map(requested_claim_names)
+        .unwrap_or_default()
+    {
+        match scope::scope_for_claim(&name) {
+            Some(s) if s != scope::ID_NUMBER && client.allows_scope(s) => scopes.insert(s),
+            _ => {}
+        }
+    }
     let bounded = |key: &str, max: usize| -> Result<Option<String>, AuthorizeError> {
         match params.get(key) {
             Some(v) if v.len() > max => Err(fail("invalid_request", format!("{key} is too long"))),
@@ -227,7 +240,9 @@ pub fn validate(
         code_challenge,
         prompt,
         max_age,
-        login_hint: bounded("login_hint", 256)?,
+        // A hint that is an ID number is dropped: it would be stored with the parked request.
+        login_hint: bounded("login_hint", 256)?
+            .filter(|h| !super::id_number::IdNumber::looks_like(h)),
         id_token_hint: bounded("id_token_hint", 8192)?,
         acr_values: params
             .get("acr_values")
@@ -262,6 +277,14 @@ fn parse_prompt(value: Option<&str>) -> Result<Prompt, String> {
         return Err("prompt=none cannot be combined with other values".into());
     }
     Ok(prompt)
+}
+
+fn requested_claim_names(claims: &serde_json::Value) -> Vec<String> {
+    ["userinfo", "id_token"]
+        .iter()
+        .filter_map(|member| claims.get(member).and_then(|m| m.as_object()))
+        .flat_map(|m| m.keys().cloned())
+        .collect()
 }
 
 /// The `claims` parameter (OIDC Core 5.5): a JSON object with optional `userinfo` and `id_token` members.

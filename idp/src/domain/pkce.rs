@@ -6,6 +6,8 @@ use sha2::{Digest, Sha256};
 pub enum PkceError {
     #[error("code_challenge_method must be S256")]
     UnsupportedMethod,
+    #[error("code_challenge_method is required (S256); without it RFC 7636 means plain")]
+    MissingMethod,
     #[error("code_challenge must be 43 to 128 characters of [A-Za-z0-9-._~]")]
     MalformedChallenge,
     #[error("code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")]
@@ -23,8 +25,10 @@ fn is_pkce_string(s: &str) -> bool {
 /// Validates the challenge half of an authorization request.
 pub fn check_challenge(challenge: &str, method: Option<&str>) -> Result<(), PkceError> {
     match method {
-        None | Some("S256") => {}
+        // RFC 7636 4.3: no method means `plain`, which we refuse; we do not guess S256.
+        Some("S256") => {}
         Some(_) => return Err(PkceError::UnsupportedMethod),
+        None => return Err(PkceError::MissingMethod),
     }
     if is_pkce_string(challenge) {
         Ok(())
@@ -73,9 +77,10 @@ mod tests {
             Err(PkceError::UnsupportedMethod)
         );
         assert_eq!(
-            check_challenge("short", None),
+            check_challenge("short", Some("S256")),
             Err(PkceError::MalformedChallenge)
         );
+        assert_eq!(check_challenge(c, None), Err(PkceError::MissingMethod));
         assert_eq!(verify(c, &"a".repeat(43)), Err(PkceError::Mismatch));
         assert_eq!(verify(c, "short"), Err(PkceError::MalformedVerifier));
     }

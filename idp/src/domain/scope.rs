@@ -31,6 +31,14 @@ pub fn claims_of(scope: &str) -> &'static [&'static str] {
     }
 }
 
+/// The scope whose consent covers a claim (for claims asked for by name, OIDC Core 5.5).
+pub fn scope_for_claim(claim: &str) -> Option<&'static str> {
+    SUPPORTED
+        .iter()
+        .copied()
+        .find(|s| claims_of(s).contains(&claim))
+}
+
 pub const ALL_CLAIMS: &[&str] = &[
     "sub",
     "name",
@@ -63,6 +71,9 @@ impl ScopeSet {
     }
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
+    }
+    pub fn insert(&mut self, scope: &str) {
+        self.0.insert(scope.to_owned());
     }
     pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
         self.0.retain(|s| keep(s));

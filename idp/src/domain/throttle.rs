@@ -34,6 +34,20 @@ impl Policy {
         counter.locked_until.is_some_and(|until| now < until)
     }
 
+    /// Takes back one counted attempt (it turned out to be a success).
+    pub fn forgive_one(&self, counter: Counter) -> Counter {
+        let failures = (counter.failures - 1).max(0);
+        Counter {
+            failures,
+            locked_until: if failures < self.max_failures {
+                None
+            } else {
+                counter.locked_until
+            },
+            ..counter
+        }
+    }
+
     /// The counter after one more failure at `now`.
     pub fn record_failure(&self, counter: Counter, now: i64) -> Counter {
         let mut next = if now - counter.window_start >= self.window_secs {

@@ -191,9 +191,10 @@ fn proceed(
         ),
         None => ScopeSet::default(),
     };
-    // A login counts for this request only if the session was created after the request was parked.
+    // A login or consent counts only for the session and citizen that gave it (a request id
+    // handed to someone else carries neither).
     let fresh_login = match (&parked, &session) {
-        (Some(p), Some(s)) => p.login_at.is_some() && s.auth_time >= p.created_at,
+        (Some(p), Some(s)) => p.login_sid.as_deref() == Some(s.sid.as_str()),
         _ => false,
     };
     let next = authorize::decide(&DecisionInput {
@@ -204,7 +205,10 @@ fn proceed(
             acr: &s.acr,
         }),
         fresh_login,
-        fresh_consent: parked.as_ref().is_some_and(|p| p.consent_at.is_some()),
+        fresh_consent: match (&parked, &session) {
+            (Some(p), Some(s)) => p.consent_sub.as_deref() == Some(s.sub.as_str()),
+            _ => false,
+        },
         consented: &consented,
         hinted_sub: hinted_sub.as_deref(),
         now,
@@ -269,8 +273,8 @@ fn park(svc: &Services, request: &AuthorizationRequest, now: i64) -> Result<Stri
         id: id.clone(),
         client_id: request.client_id.clone(),
         request: serde_json::to_string(request).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        login_at: None,
-        consent_at: None,
+        login_sid: None,
+        consent_sub: None,
         created_at: now,
         expires_at: now + svc.config.pending_request_ttl_secs,
     })?;
@@ -376,7 +380,7 @@ pub fn consent(
     let granted = previous.union(&request.scopes());
     svc.store
         .save_consent(&session.sub, &client.client_id, &granted.to_string(), now)?;
-    svc.store.mark_request_consent(request_id, now)?;
+    svc.store.mark_request_consent(request_id, &session.sub)?;
     svc.audit.append(crate::domain::audit::AuditEvent::new(
         "consent.granted",
         &session.sub,

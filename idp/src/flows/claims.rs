@@ -28,15 +28,19 @@ pub fn user_claims(
     svc: &Services,
     user: &UserRow,
     scopes: &ScopeSet,
-    extra: &BTreeSet<String>,
+    extra: Option<&BTreeSet<String>>,
 ) -> Map<String, Value> {
-    let mut names: BTreeSet<&str> = scopes.released_claims();
-    names.extend(
-        extra
+    // Only what a granted (and so consented) scope covers is ever released; `extra` narrows the
+    // ID token to the claims asked for there.
+    let granted = scopes.released_claims();
+    let names: BTreeSet<&str> = match extra {
+        Some(wanted) => wanted
             .iter()
             .map(String::as_str)
-            .filter(|n| *n != "id_number"),
-    );
+            .filter(|n| granted.contains(n))
+            .collect(),
+        None => granted,
+    };
     let mut out = Map::new();
     for name in names {
         let value = match name {

@@ -83,6 +83,10 @@ pub fn authenticate(svc: &Services, presented: Presented) -> Result<Client, Clie
             })
         }
         (Presented::Assertion { assertion, .. }, AuthMethod::PrivateKeyJwt) => {
+            // Verifying may fetch the client's jwks_uri: never on behalf of an unreviewed app.
+            if !client.may_start_flows() {
+                return Err(ClientAuthError::NotApproved(client.status.to_string()));
+            }
             check_assertion(svc, &client, assertion)?
         }
         (Presented::Id { .. }, AuthMethod::None) => true,
@@ -146,5 +150,6 @@ fn check_assertion(
     }
     Ok(svc
         .store
-        .use_jti_once(&format!("{}:{jti}", client.client_id), exp)?)
+        // Kept past exp by the clock leeway that check_time grants, so no replay fits in between.
+        .use_jti_once(&format!("{}:{jti}", client.client_id), exp + 30)?)
 }

@@ -30,12 +30,16 @@ impl JwksCache {
     }
 }
 
+/// Fetches and caches a JWKS. A failure is cached too (as an empty set), so a client cannot
+/// make us call its URL more often than `MIN_REFETCH_SECS`.
 fn fetch_set(svc: &Services, uri: &str) -> Option<KeySet> {
-    let body = outbound::fetch(svc, uri).ok()?;
-    let json: serde_json::Value = serde_json::from_slice(&body).ok()?;
-    let set = KeySet::from_jwks(&json).ok()?;
-    svc.jwks_cache.put(uri, set.clone(), svc.now());
-    Some(set)
+    let fetched = outbound::fetch(svc, uri)
+        .ok()
+        .and_then(|body| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .and_then(|json| KeySet::from_jwks(&json).ok());
+    svc.jwks_cache
+        .put(uri, fetched.clone().unwrap_or_default(), svc.now());
+    fetched
 }
 
 /// The client's keys, from the cache when fresh.

@@ -87,6 +87,10 @@ pub fn register(svc: &Services, new: NewClient, actor: &str) -> Result<Registere
     {
         validate_redirect_uri(uri, public)?;
     }
+    if let Some(uri) = &new.backchannel_logout_uri {
+        super::outbound::check_url(svc, uri)
+            .map_err(|e| RegistryError::Metadata(format!("backchannel_logout_uri: {e}")))?;
+    }
     // Scopes we do not know are allowed: they name an app's own APIs (client_credentials).
     if let Some(bad) = new.scopes.iter().find(|s| !is_scope_token(s)) {
         return Err(RegistryError::Metadata(format!(

@@ -51,9 +51,28 @@ pub fn with_password(
         None => format!("acct:{pseudonym}"),
     };
     let ip_key = format!("ip:{}", attempt.client_ip);
-    let acct = svc.store.throttle_counter(&acct_key)?;
-    let ip = svc.store.throttle_counter(&ip_key)?;
-    if throttle::PER_ACCOUNT.is_locked(&acct, now) || throttle::PER_IP.is_locked(&ip, now) {
+    // Each attempt is counted as a failure *before* the password is checked, in one write
+    // transaction per counter: parallel guesses cannot all slip past the check. A success
+    // takes its count back below.
+    let mut acct_locked = false;
+    svc.store.update_throttle_counter(&acct_key, |c| {
+        acct_locked = throttle::PER_ACCOUNT.is_locked(&c, now);
+        if acct_locked {
+            c
+        } else {
+            throttle::PER_ACCOUNT.record_failure(c, now)
+        }
+    })?;
+    let mut ip_locked = false;
+    svc.store.update_throttle_counter(&ip_key, |c| {
+        ip_locked = throttle::PER_IP.is_locked(&c, now);
+        if ip_locked {
+            c
+        } else {
+            throttle::PER_IP.record_failure(c, now)
+        }
+    })?;
+    if acct_locked || ip_locked {
         svc.audit.append(AuditEvent::new(
             "login.throttled",
             &pseudonym,
@@ -71,11 +90,6 @@ pub fn with_password(
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
-            svc.store.update_throttle_counter(&acct_key, |c| {
-                throttle::PER_ACCOUNT.record_failure(c, now)
-            })?;
-            svc.store
-                .update_throttle_counter(&ip_key, |c| throttle::PER_IP.record_failure(c, now))?;
             svc.audit.append(AuditEvent::new(
                 "login.failure",
                 &pseudonym,
@@ -85,12 +99,12 @@ pub fn with_password(
             return Ok(Err(LoginFailure::WrongCredentials));
         }
     };
-    if acct.failures > 0 {
-        svc.store.clear_throttle(&acct_key)?;
-    }
+    svc.store.clear_throttle(&acct_key)?;
+    svc.store
+        .update_throttle_counter(&ip_key, |c| throttle::PER_IP.forgive_one(c))?;
     let (cookie, session) = sessions::start(svc, &user.sub, ACR_PASSWORD, &["pwd"])?;
     if let Some(id) = attempt.request_id {
-        svc.store.mark_request_login(id, now)?;
+        svc.store.mark_request_login(id, &session.sid)?;
     }
     svc.audit.append(AuditEvent::new(
         "login.success",

@@ -147,17 +147,22 @@ pub fn end_session(svc: &Services, session_cookie: Option<&str>) -> Result<Vec<D
 
 /// Sends one logout token (async, bounded by the HTTP client's timeout) and audits the result.
 pub async fn deliver(svc: std::sync::Arc<Services>, delivery: Delivery) {
-    let result = svc
-        .http
-        .post(&delivery.uri)
-        .form(&[("logout_token", delivery.logout_token.as_str())])
-        .send()
-        .await;
-    let outcome = match result {
-        Ok(r) if r.status().is_success() => "delivered".to_string(),
-        Ok(r) => format!("rejected with HTTP {}", r.status().as_u16()),
-        Err(e) if e.is_timeout() => "timed out".to_string(),
-        Err(_) => "unreachable".to_string(),
+    // The same address policy as every other client-named URL (no calls into our network).
+    let outcome = match super::outbound::pinned_client(&svc, &delivery.uri).await {
+        Err(e) => format!("not sent: {e}"),
+        Ok((client, url)) => {
+            let result = client
+                .post(url)
+                .form(&[("logout_token", delivery.logout_token.as_str())])
+                .send()
+                .await;
+            match result {
+                Ok(r) if r.status().is_success() => "delivered".to_string(),
+                Ok(r) => format!("rejected with HTTP {}", r.status().as_u16()),
+                Err(e) if e.is_timeout() => "timed out".to_string(),
+                Err(_) => "unreachable".to_string(),
+            }
+        }
     };
     let event = AuditEvent::new(
         "logout.backchannel",

@@ -53,9 +53,13 @@ pub fn resolve(
         }
         (Some(jwt), None) => jwt.to_owned(),
         (None, Some(uri)) => {
-            let body = outbound::fetch(svc, uri).map_err(|e| RequestObjectError {
-                error: "invalid_request_uri",
-                description: format!("request_uri: {e}"),
+            let body = outbound::fetch(svc, uri).map_err(|e| {
+                // The reason stays in our log: telling the client would make us a port scanner.
+                tracing::info!(reason = %e, "request_uri not fetched");
+                RequestObjectError {
+                    error: "invalid_request_uri",
+                    description: "the request_uri could not be fetched".into(),
+                }
             })?;
             String::from_utf8(body).map_err(|_| RequestObjectError {
                 error: "invalid_request_uri",

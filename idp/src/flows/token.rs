@@ -381,7 +381,7 @@ fn issue_for_grant(
             serde_json::Map::new()
         } else {
             match svc.store.user_by_sub(&grant.sub)? {
-                Some(user) => claims::user_claims(svc, &user, &ScopeSet::default(), &wanted),
+                Some(user) => claims::user_claims(svc, &user, scopes, Some(&wanted)),
                 None => return Err(oauth("invalid_grant", "the account no longer exists")),
             }
         };

@@ -62,6 +62,20 @@ pub fn verify_access_token(svc: &Services, token: &str) -> Result<Map<String, Va
             ));
         }
     }
+    // Suspending an app ends the use of the tokens it already holds.
+    let client_id = claims
+        .get("client_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let active_client = match svc.store.client(client_id)? {
+        Some(row) => row.to_domain()?.may_start_flows(),
+        None => false,
+    };
+    if !active_client {
+        return Err(BearerError::InvalidToken(
+            "the app this token was issued to is not active",
+        ));
+    }
     Ok(claims)
 }
 
@@ -76,12 +90,8 @@ pub fn userinfo(svc: &Services, token: &str) -> Result<Map<String, Value>, Beare
         .store
         .user_by_sub(sub)?
         .ok_or(BearerError::InvalidToken("the account no longer exists"))?;
-    let grant_claims = match at.get("gid").and_then(Value::as_str) {
-        Some(gid) => svc.store.grant(gid)?.and_then(|g| g.claims),
-        None => None,
-    };
-    let wanted = claims::requested(grant_claims.as_deref(), "userinfo");
-    let mut out = claims::user_claims(svc, &user, &scopes, &wanted);
+    // Claims asked for by name already brought their scopes into the grant (and its consent).
+    let mut out = claims::user_claims(svc, &user, &scopes, None);
     out.insert("sub".into(), json!(user.sub));
     Ok(out)
 }

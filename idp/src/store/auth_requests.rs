@@ -9,8 +9,8 @@ pub struct AuthRequestRow {
     pub client_id: String,
     /// The validated request as JSON.
     pub request: String,
-    pub login_at: Option<i64>,
-    pub consent_at: Option<i64>,
+    pub login_sid: Option<String>,
+    pub consent_sub: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -32,16 +32,16 @@ impl Store {
             .optional()?)
     }
 
-    pub fn mark_request_login(&self, id: &str, now: i64) -> StoreResult<()> {
+    pub fn mark_request_login(&self, id: &str, sid: &str) -> StoreResult<()> {
         diesel::update(auth_requests::table.find(id))
-            .set(auth_requests::login_at.eq(now))
+            .set(auth_requests::login_sid.eq(sid))
             .execute(&mut *self.conn()?)?;
         Ok(())
     }
 
-    pub fn mark_request_consent(&self, id: &str, now: i64) -> StoreResult<()> {
+    pub fn mark_request_consent(&self, id: &str, sub: &str) -> StoreResult<()> {
         diesel::update(auth_requests::table.find(id))
-            .set(auth_requests::consent_at.eq(now))
+            .set(auth_requests::consent_sub.eq(sub))
             .execute(&mut *self.conn()?)?;
         Ok(())
     }

@@ -89,8 +89,8 @@ diesel::table! {
         id -> Text,
         client_id -> Text,
         request -> Text,
-        login_at -> Nullable<BigInt>,
-        consent_at -> Nullable<BigInt>,
+        login_sid -> Nullable<Text>,
+        consent_sub -> Nullable<Text>,
         created_at -> BigInt,
         expires_at -> BigInt,
     }

@@ -45,11 +45,21 @@ impl Store {
 
     /// Deletes what has expired everywhere. Run periodically by one task per replica.
     pub fn purge_expired(&self, now: i64) -> StoreResult<usize> {
-        use super::schema::{auth_requests, grants, refresh_tokens, sessions};
+        use super::schema::{auth_requests, grants, refresh_tokens, sessions, throttle};
         let mut conn = self.conn()?;
         let mut n =
             diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.lt(now)))
                 .execute(&mut *conn)?;
+        n += diesel::delete(
+            throttle::table
+                .filter(throttle::window_start.lt(now - 86_400))
+                .filter(
+                    throttle::locked_until
+                        .is_null()
+                        .or(throttle::locked_until.lt(now)),
+                ),
+        )
+        .execute(&mut *conn)?;
         n += diesel::delete(used_jtis::table.filter(used_jtis::expires_at.lt(now)))
             .execute(&mut *conn)?;
         n += diesel::delete(auth_requests::table.filter(auth_requests::expires_at.lt(now)))

@@ -4,6 +4,7 @@ use super::pages::Frame;
 use crate::services::Services;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponseBuilder};
+use std::net::IpAddr;
 
 #[derive(Debug, Clone, Copy)]
 pub struct CookieNames {
@@ -57,11 +58,7 @@ impl Browser {
                 .get("accept-language")
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(200).collect()),
-            // The peer address, not X-Forwarded-For: a header any client can forge must not steer throttling.
-            ip: req
-                .peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
+            ip: client_address(req, &svc.config.trusted_proxies),
         }
     }
 
@@ -101,6 +98,43 @@ impl Browser {
 
     pub fn csrf_ok(&self, svc: &Services, form_token: Option<&str>) -> bool {
         super::csrf::verify(&svc.secrets.csrf, self.csrf_cookie.as_deref(), form_token)
+    }
+}
+
+/// The address a request came from, as throttling sees it. X-Forwarded-For is believed only
+/// when the peer is a configured trusted proxy (anyone can forge the header), and then only
+/// its right-most entry that is not itself a trusted proxy. IPv6 counts per /64, the block one
+/// subscriber usually holds, so rotating addresses inside it does not reset the counters.
+pub fn client_address(req: &HttpRequest, trusted: &[IpAddr]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let mut ip = peer;
+    if trusted.contains(&peer) {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        if let Some(client) = forwarded
+            .split(',')
+            .rev()
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .find(|candidate| !trusted.contains(candidate))
+        {
+            ip = client;
+        }
+    }
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 

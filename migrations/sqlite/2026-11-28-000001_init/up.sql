@@ -77,8 +77,10 @@ CREATE TABLE auth_requests (
     id TEXT PRIMARY KEY,
     client_id TEXT NOT NULL,
     request TEXT NOT NULL,
-    login_at BIGINT,
-    consent_at BIGINT,
+    -- Which session logged in for this request and which citizen consented: a login or a
+    -- consent counts only for that same session and citizen.
+    login_sid TEXT,
+    consent_sub TEXT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );

@@ -36,7 +36,8 @@ pub fn document(svc: &Services) -> serde_json::Value {
         "require_request_uri_registration": false,
         "request_object_signing_alg_values_supported": ["none", "RS256", "ES256"],
         "authorization_response_iss_parameter_supported": true,
-        "acr_values_supported": acr::SUPPORTED,
+        // Only what a login can reach today; the strong level arrives with passkeys.
+        "acr_values_supported": [acr::ACR_PASSWORD],
         "display_values_supported": ["page", "popup", "touch", "wap"],
         "ui_locales_supported": ["zh-CN", "en"],
         "claims_locales_supported": ["zh-CN", "en"],

@@ -18,9 +18,9 @@ pub fn safe_return_path(p: Option<&str>) -> &str {
         Some(p)
             if p.starts_with('/')
                 && !p.starts_with("//")
-                && !p.starts_with("/\\")
                 && p.len() <= 512
-                && !p.contains(['\r', '\n']) =>
+                // Browsers drop tabs and newlines and read `\` as `/`: `/\t/evil` becomes `//evil`.
+                && !p.chars().any(|c| c.is_control() || c == '\\') =>
         {
             p
         }
