@@ -244,7 +244,7 @@ pub fn run(command: Command, config: Config) -> Result<(), CliError> {
         }
         Command::Audit(AuditCommand::Verify) => {
             let svc = open(config)?;
-            let n = audit::verify(&svc.store).map_err(err)?;
+            let n = audit::verify(&svc.store, &svc.secrets.audit).map_err(err)?;
             println!("{}", json!({ "verified_entries": n, "intact": true }));
             Ok(())
         }

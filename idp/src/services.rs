@@ -17,6 +17,8 @@ pub struct Secrets {
     pub id_lookup: Zeroizing<[u8; 32]>,
     /// Encrypts ID numbers at rest.
     pub id_seal: Kek,
+    /// Keys the audit chain (whoever can write the database but lacks the KEK cannot re-chain it).
+    pub audit: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -31,6 +33,7 @@ impl Secrets {
             csrf: kek.derive("csrf"),
             id_lookup: kek.derive("id-number-lookup"),
             id_seal: Kek::from_bytes(*kek.derive("id-number-seal")),
+            audit: kek.derive("audit-chain"),
         }
     }
 }
@@ -44,7 +47,6 @@ pub struct Services {
     pub secrets: Secrets,
     pub audit: AuditLog,
     pub counters: Counters,
-    pub http: reqwest::Client,
     pub jwks_cache: crate::flows::client_keys::JwksCache,
     /// Argon2id (19 MiB, ~20 ms per hash) on a few dedicated threads.
     pub passwords: crate::flows::password_pool::PasswordPool,
@@ -64,8 +66,6 @@ pub enum StartError {
     Kek(#[from] keys::KeyError),
     #[error("signing keys: {0}")]
     Keyring(#[from] KeyringError),
-    #[error("HTTP client: {0}")]
-    Http(String),
 }
 
 impl Services {
@@ -76,12 +76,7 @@ impl Services {
         let kek = load_kek(&config)?;
         let secrets = Secrets::derive(&kek);
         let keys = Keyring::open(store.clone(), kek, clock.clone())?;
-        let audit = AuditLog::start(store.clone(), clock.clone());
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| StartError::Http(e.to_string()))?;
+        let audit = AuditLog::start(store.clone(), clock.clone(), secrets.audit.clone());
         Ok(Arc::new(Services {
             config,
             store,
@@ -90,7 +85,6 @@ impl Services {
             secrets,
             audit,
             counters: Counters::default(),
-            http,
             jwks_cache: Default::default(),
             outbound_slots: tokio::sync::Semaphore::new(crate::flows::outbound::MAX_CONCURRENT),
             passwords: crate::flows::password_pool::PasswordPool::start(

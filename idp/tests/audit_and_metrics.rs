@@ -30,7 +30,7 @@ async fn busy_server() -> TestServer {
 
 async fn verify(server: &TestServer) -> Result<i64, ChainBreak> {
     server
-        .with(|s| match audit::verify(&s.store) {
+        .with(|s| match audit::verify(&s.store, &s.secrets.audit) {
             Ok(n) => Ok(n),
             Err(VerifyError::Broken(b)) => Err(b),
             Err(VerifyError::Store(e)) => panic!("store: {e}"),
@@ -112,7 +112,13 @@ async fn rewriting_an_entry_with_a_fresh_hash_breaks_the_next_link() {
                 .next()
                 .unwrap();
             e.event.actor = "x".into();
-            let hash = idp::domain::audit::entry_hash(&e.prev_hash, e.seq, e.at, &e.event);
+            let hash = idp::domain::audit::entry_hash(
+                &s.secrets.audit,
+                &e.prev_hash,
+                e.seq,
+                e.at,
+                &e.event,
+            );
             let stmt = format!("UPDATE audit_log SET actor = 'x', hash = '{hash}' WHERE seq = 2");
             s.store.conn().unwrap().batch_execute(&stmt).unwrap();
         })

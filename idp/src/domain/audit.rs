@@ -1,7 +1,8 @@
 //! The tamper-evident audit log: each entry's hash covers the previous entry's hash, so
 //! altering or removing any entry breaks every hash after it.
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// The hash that precedes the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -42,9 +43,19 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
-/// Hash of one entry: SHA-256 over a length-prefixed encoding (no ambiguity between fields).
-pub fn entry_hash(prev_hash: &str, seq: i64, at: i64, event: &AuditEvent) -> String {
-    let mut h = Sha256::new();
+/// The key of the chain (derived from the KEK). With a keyed hash, someone who can write to the
+/// database but does not hold the KEK cannot rewrite the chain consistently.
+pub type ChainKey = [u8; 32];
+
+/// Hash of one entry: HMAC-SHA-256 over a length-prefixed encoding (no ambiguity between fields).
+pub fn entry_hash(
+    key: &ChainKey,
+    prev_hash: &str,
+    seq: i64,
+    at: i64,
+    event: &AuditEvent,
+) -> String {
+    let mut h = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     let client = event.client_id.as_deref().unwrap_or("");
     for field in [
         prev_hash,
@@ -55,14 +66,14 @@ pub fn entry_hash(prev_hash: &str, seq: i64, at: i64, event: &AuditEvent) -> Str
         client,
         &event.detail,
     ] {
-        h.update((field.len() as u64).to_be_bytes());
+        h.update(&(field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }
-    hex(&h.finalize())
+    hex(&h.finalize().into_bytes())
 }
 
-pub fn chain(prev_hash: &str, seq: i64, at: i64, event: AuditEvent) -> AuditEntry {
-    let hash = entry_hash(prev_hash, seq, at, &event);
+pub fn chain(key: &ChainKey, prev_hash: &str, seq: i64, at: i64, event: AuditEvent) -> AuditEntry {
+    let hash = entry_hash(key, prev_hash, seq, at, &event);
     AuditEntry {
         seq,
         at,
@@ -86,13 +97,15 @@ pub enum ChainBreak {
 
 /// Walks entries in order, checking sequence, links and hashes. Returns the number checked.
 pub struct ChainVerifier {
+    key: ChainKey,
     prev_hash: String,
     next_seq: i64,
 }
 
-impl Default for ChainVerifier {
-    fn default() -> Self {
+impl ChainVerifier {
+    pub fn new(key: &ChainKey) -> Self {
         Self {
+            key: *key,
             prev_hash: GENESIS.into(),
             next_seq: 1,
         }
@@ -113,7 +126,14 @@ impl ChainVerifier {
         if entry.prev_hash != self.prev_hash {
             return Err(ChainBreak::Relinked(entry.seq));
         }
-        if entry_hash(&entry.prev_hash, entry.seq, entry.at, &entry.event) != entry.hash {
+        if entry_hash(
+            &self.key,
+            &entry.prev_hash,
+            entry.seq,
+            entry.at,
+            &entry.event,
+        ) != entry.hash
+        {
             return Err(ChainBreak::Altered(entry.seq));
         }
         self.prev_hash = entry.hash.clone();
@@ -144,11 +164,14 @@ pub fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn sample(n: i64) -> Vec<AuditEntry> {
+    const KEY: ChainKey = [9; 32];
+
+    fn sample_with(key: &ChainKey, n: i64) -> Vec<AuditEntry> {
         let mut prev = GENESIS.to_string();
         (1..=n)
             .map(|seq| {
                 let e = chain(
+                    key,
                     &prev,
                     seq,
                     1000 + seq,
@@ -160,8 +183,12 @@ mod tests {
             .collect()
     }
 
+    fn sample(n: i64) -> Vec<AuditEntry> {
+        sample_with(&KEY, n)
+    }
+
     fn verify(entries: &[AuditEntry], head: (i64, &str)) -> Result<i64, ChainBreak> {
-        let mut v = ChainVerifier::default();
+        let mut v = ChainVerifier::new(&KEY);
         for e in entries {
             v.push(e)?;
         }
@@ -172,6 +199,15 @@ mod tests {
     fn intact_chain_verifies() {
         let log = sample(5);
         assert_eq!(verify(&log, (5, &log[4].hash.clone())), Ok(5));
+    }
+
+    #[test]
+    fn a_chain_rebuilt_without_the_key_does_not_verify() {
+        let forged = sample_with(&[0; 32], 3);
+        assert_eq!(
+            verify(&forged, (3, &forged[2].hash.clone())),
+            Err(ChainBreak::Altered(1))
+        );
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! and wait; the writer commits whatever has queued up in one transaction, so a burst of
 //! logins costs one database round trip, and nothing is acknowledged before it is stored.
 use crate::clock::SharedClock;
-use crate::domain::audit::{AuditEvent, ChainBreak, ChainVerifier};
+use crate::domain::audit::{AuditEvent, ChainBreak, ChainKey, ChainVerifier};
 use crate::store::{Store, StoreError};
 use std::sync::mpsc::{self, Receiver, SyncSender};
+use zeroize::Zeroizing;
 
 const MAX_BATCH: usize = 512;
 
@@ -26,11 +27,11 @@ impl std::fmt::Debug for AuditLog {
 pub struct AuditError(pub String);
 
 impl AuditLog {
-    pub fn start(store: Store, clock: SharedClock) -> Self {
+    pub fn start(store: Store, clock: SharedClock, key: Zeroizing<ChainKey>) -> Self {
         let (queue, rx) = mpsc::sync_channel(8192);
         std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || writer(store, clock, rx))
+            .spawn(move || writer(store, clock, key, rx))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the audit writer"));
         Self { queue }
@@ -48,7 +49,12 @@ impl AuditLog {
     }
 }
 
-fn writer(store: Store, clock: SharedClock, rx: Receiver<(AuditEvent, Ack)>) {
+fn writer(
+    store: Store,
+    clock: SharedClock,
+    key: Zeroizing<ChainKey>,
+    rx: Receiver<(AuditEvent, Ack)>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -59,7 +65,7 @@ fn writer(store: Store, clock: SharedClock, rx: Receiver<(AuditEvent, Ack)>) {
         }
         let events: Vec<AuditEvent> = batch.iter().map(|(e, _)| e.clone()).collect();
         let result = store
-            .append_audit(&events, clock.now())
+            .append_audit(&key, &events, clock.now())
             .map_err(|e| e.to_string());
         if let Err(e) = &result {
             tracing::error!(error = %e, events = events.len(), "audit append failed");
@@ -79,9 +85,9 @@ pub enum VerifyError {
 }
 
 /// Walks the whole log in pages and checks it against the stored head.
-pub fn verify(store: &Store) -> Result<i64, VerifyError> {
+pub fn verify(store: &Store, key: &ChainKey) -> Result<i64, VerifyError> {
     let (head_seq, head_hash) = store.audit_head()?;
-    let mut verifier = ChainVerifier::default();
+    let mut verifier = ChainVerifier::new(key);
     let mut after = 0;
     loop {
         let page = store.audit_entries(after, 5000)?;

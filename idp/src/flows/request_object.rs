@@ -156,11 +156,17 @@ fn claims_of(
                     "the request object is not signed with the registered algorithm",
                 ));
             }
-            client_keys::verify(svc, client, jwt, &[alg])
+            let claims = client_keys::verify(svc, client, jwt, &[alg])
                 .map(|v| v.claims)
                 .map_err(|_| {
                     invalid("the request object signature does not verify with the client's keys")
-                })
+                })?;
+            // A signed object must say for whom and until when it is valid (RFC 9101 10.2),
+            // or a captured one could be replayed here forever.
+            if !claims.contains_key("aud") || !claims.contains_key("exp") {
+                return Err(invalid("a signed request object needs aud and exp"));
+            }
+            Ok(claims)
         }
         None => Err(invalid("the request object has no alg")),
     }

@@ -38,7 +38,12 @@ impl From<AuditRow> for AuditEntry {
 impl Store {
     /// Appends events to the chain in one transaction. The head row is locked first, so
     /// writers on every replica (and the admin CLI) take turns and the chain stays linear.
-    pub fn append_audit(&self, events: &[AuditEvent], now: i64) -> StoreResult<()> {
+    pub fn append_audit(
+        &self,
+        key: &audit::ChainKey,
+        events: &[AuditEvent],
+        now: i64,
+    ) -> StoreResult<()> {
         let mut conn = self.conn()?;
         write_transaction(&mut conn, |conn| {
             if let AnyConnection::Postgresql(pg) = conn {
@@ -50,7 +55,7 @@ impl Store {
                 .first(conn)?;
             for event in events {
                 seq += 1;
-                let entry = audit::chain(&prev, seq, now, event.clone());
+                let entry = audit::chain(key, &prev, seq, now, event.clone());
                 diesel::insert_into(audit_log::table)
                     .values(AuditRow {
                         seq,
