@@ -110,14 +110,15 @@ pub enum ClientCommand {
     /// Reject a pending app, with a reason.
     Reject {
         client_id: String,
+        /// Why (shown to the app's team and kept in the audit log).
         #[arg(long)]
-        reason: String,
+        reason: Option<String>,
     },
-    /// Suspend an app: it can no longer start flows or obtain tokens.
+    /// Suspend an app: it can no longer start flows, obtain tokens or use the ones it holds.
     Suspend {
         client_id: String,
         #[arg(long)]
-        reason: String,
+        reason: Option<String>,
     },
     List,
     /// Logins, tokens and errors counted for an app.
@@ -345,7 +346,7 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                 &svc,
                 &client_id,
                 ClientStatus::Rejected,
-                Some(&reason),
+                reason.as_deref(),
                 OPERATOR,
             )
             .map_err(err)?;
@@ -359,7 +360,7 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                 &svc,
                 &client_id,
                 ClientStatus::Suspended,
-                Some(&reason),
+                reason.as_deref(),
                 OPERATOR,
             )
             .map_err(err)?;

@@ -54,6 +54,8 @@ pub enum ConfigError {
     Read(PathBuf, std::io::Error),
     #[error("invalid config file {0}: {1}")]
     Parse(PathBuf, toml::de::Error),
+    #[error("invalid environment variable {0}")]
+    Env(String),
     #[error(
         "invalid issuer URL {0:?}: it must be an absolute http(s) URL without query or fragment"
     )]
@@ -71,12 +73,12 @@ impl Config {
             }
             None => Config::default(),
         };
-        config.apply_env(|name| std::env::var(name).ok());
+        config.apply_env(|name| std::env::var(name).ok())?;
         config.validate()?;
         Ok(config)
     }
 
-    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = var("IDP_BIND") {
             self.bind = v;
         }
@@ -89,15 +91,38 @@ impl Config {
         if let Some(v) = var("IDP_KEK_FILE") {
             self.kek_file = Some(PathBuf::from(v));
         }
-        if let Some(v) = var("IDP_WORKERS").and_then(|v| v.parse().ok()) {
-            self.workers = v;
+        if let Some(v) = var("IDP_WORKERS") {
+            match v.parse() {
+                Ok(n) => self.workers = n,
+                Err(_) => return Err(ConfigError::Env(format!("IDP_WORKERS={v:?}: a number"))),
+            }
         }
-        if let Some(v) = var("IDP_POOL_SIZE").and_then(|v| v.parse().ok()) {
-            self.pool_size = v;
+        if let Some(v) = var("IDP_POOL_SIZE") {
+            match v.parse() {
+                Ok(n) if n > 0 => self.pool_size = n,
+                _ => {
+                    return Err(ConfigError::Env(format!(
+                        "IDP_POOL_SIZE={v:?}: a positive number"
+                    )))
+                }
+            }
         }
         if let Some(v) = var("IDP_TRUSTED_PROXIES") {
-            self.trusted_proxies = v.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+            match v
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().parse())
+                .collect()
+            {
+                Ok(list) => self.trusted_proxies = list,
+                Err(_) => {
+                    return Err(ConfigError::Env(format!(
+                        "IDP_TRUSTED_PROXIES={v:?}: a comma-separated list of IP addresses"
+                    )))
+                }
+            }
         }
+        Ok(())
     }
 
     pub fn validate(&mut self) -> Result<(), ConfigError> {
@@ -135,5 +160,69 @@ impl Config {
 
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_which_wins() {
+        let mut config: Config = toml::from_str(
+            "bind = \"0.0.0.0:9000\"\nissuer = \"https://id.example.cn/\"\npool_size = 4\n",
+        )
+        .expect("valid TOML");
+        config
+            .apply_env(|name| (name == "IDP_BIND").then(|| "127.0.0.1:7000".to_string()))
+            .expect("valid");
+        config.validate().expect("valid");
+        assert_eq!(config.bind, "127.0.0.1:7000", "the environment wins");
+        assert_eq!(
+            config.issuer, "https://id.example.cn",
+            "trailing slash trimmed"
+        );
+        assert_eq!(config.pool_size, 4);
+        assert!(config.issuer_is_https());
+    }
+
+    #[test]
+    fn bad_files_and_issuers_are_clear_errors() {
+        assert!(
+            toml::from_str::<Config>("bnid = 1").is_err(),
+            "unknown keys are refused"
+        );
+        let mut c = Config {
+            issuer: "ftp://x".into(),
+            ..Config::default()
+        };
+        assert!(matches!(c.validate(), Err(ConfigError::Issuer(_))));
+        let mut c = Config {
+            issuer: "https://x/?q=1".into(),
+            ..Config::default()
+        };
+        assert!(matches!(c.validate(), Err(ConfigError::Issuer(_))));
+        let bad = |name: &'static str, value: &'static str| {
+            Config::default().apply_env(|n| (n == name).then(|| value.to_string()))
+        };
+        assert!(matches!(
+            bad("IDP_TRUSTED_PROXIES", "10.0.0.1, not-an-ip"),
+            Err(ConfigError::Env(_))
+        ));
+        assert!(matches!(
+            bad("IDP_POOL_SIZE", "many"),
+            Err(ConfigError::Env(_))
+        ));
+        assert!(matches!(bad("IDP_WORKERS", "-1"), Err(ConfigError::Env(_))));
+    }
+
+    #[test]
+    fn zero_configuration_defaults() {
+        let c = Config::default();
+        assert_eq!(
+            (c.bind.as_str(), c.issuer.as_str(), c.database_url.as_str()),
+            ("127.0.0.1:8080", "http://localhost:8080", "sqlite://idp.db")
+        );
+        assert_eq!(c.kek_path(), std::path::PathBuf::from("idp.kek"));
     }
 }
