@@ -280,16 +280,7 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                     .map_err(err)?
             };
             let scopes = if c.scopes.is_empty() {
-                [
-                    "openid",
-                    "profile",
-                    "email",
-                    "address",
-                    "phone",
-                    "offline_access",
-                ]
-                .map(String::from)
-                .to_vec()
+                crate::domain::scope::default_app_scopes()
             } else {
                 c.scopes
                     .iter()

@@ -16,6 +16,21 @@ pub const SUPPORTED: &[&str] = &[
     ID_NUMBER,
 ];
 
+/// What an app may ask for when its registration names no scopes: everything but the ID number,
+/// which an operator grants explicitly.
+pub const DEFAULT_APP_SCOPES: &[&str] = &[
+    OPENID,
+    "profile",
+    "email",
+    "address",
+    "phone",
+    OFFLINE_ACCESS,
+];
+
+pub fn default_app_scopes() -> Vec<String> {
+    DEFAULT_APP_SCOPES.iter().map(|s| (*s).to_owned()).collect()
+}
+
 /// Scopes that describe a person and so never apply to a client acting for itself.
 pub const USER_SCOPES: &[&str] = SUPPORTED;
 

@@ -119,16 +119,7 @@ pub fn register(
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect(),
-        None => [
-            "openid",
-            "profile",
-            "email",
-            "address",
-            "phone",
-            "offline_access",
-        ]
-        .map(String::from)
-        .to_vec(),
+        None => crate::domain::scope::default_app_scopes(),
     };
     let name = string("client_name")?.unwrap_or_else(|| "Unnamed app".into());
     let mut echoed = Map::new();
