@@ -26,6 +26,14 @@ pub struct Config {
     /// Reverse proxies / load balancers whose X-Forwarded-For is believed (IDP_TRUSTED_PROXIES,
     /// comma-separated). Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// WebAuthn relying party id (IDP_WEBAUTHN_RP_ID); the issuer's host when unset. Passkeys
+    /// are off when the issuer's host is an IP address and no RP id is set.
+    pub webauthn_rp_id: Option<String>,
+    /// Further origins allowed to use our passkeys (IDP_WEBAUTHN_ORIGINS, comma-separated), e.g.
+    /// a sibling site under the same RP id.
+    pub webauthn_origins: Vec<String>,
+    /// How long a passkey ceremony (challenge) may take to finish.
+    pub ceremony_ttl_secs: i64,
 }
 
 impl Default for Config {
@@ -44,6 +52,9 @@ impl Default for Config {
             session_ttl_secs: 8 * 3600,
             pending_request_ttl_secs: 15 * 60,
             trusted_proxies: Vec::new(),
+            webauthn_rp_id: None,
+            webauthn_origins: Vec::new(),
+            ceremony_ttl_secs: 180,
         }
     }
 }
@@ -122,6 +133,17 @@ impl Config {
                 }
             }
         }
+        if let Some(v) = var("IDP_WEBAUTHN_RP_ID") {
+            self.webauthn_rp_id = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = var("IDP_WEBAUTHN_ORIGINS") {
+            self.webauthn_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         Ok(())
     }
 
@@ -137,6 +159,13 @@ impl Config {
         }
         self.issuer = trimmed;
         Ok(())
+    }
+
+    /// `scheme://host[:port]` of the issuer: what browsers send as `Origin`.
+    pub fn issuer_origin(&self) -> String {
+        url::Url::parse(&self.issuer)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
     }
 
     pub fn issuer_is_https(&self) -> bool {

@@ -19,6 +19,8 @@ pub struct Secrets {
     pub id_seal: Kek,
     /// Keys the audit chain (whoever can write the database but lacks the KEK cannot re-chain it).
     pub audit: Zeroizing<[u8; 32]>,
+    /// Keys the WebAuthn user handle (an opaque, stable id per citizen).
+    pub user_handle: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -34,6 +36,7 @@ impl Secrets {
             id_lookup: kek.derive("id-number-lookup"),
             id_seal: Kek::from_bytes(*kek.derive("id-number-seal")),
             audit: kek.derive("audit-chain"),
+            user_handle: kek.derive("webauthn-user-handle"),
         }
     }
 }
@@ -52,6 +55,8 @@ pub struct Services {
     pub passwords: crate::flows::password_pool::PasswordPool,
     /// Calls to client-named URLs in flight (see `flows::outbound`).
     pub outbound_slots: tokio::sync::Semaphore,
+    /// The WebAuthn relying party; `None` when passkeys are off (see `flows::passkeys`).
+    pub webauthn: Option<webauthn_rs::Webauthn>,
 }
 
 pub type Shared = Arc<Services>;
@@ -64,6 +69,8 @@ pub enum StartError {
     Database(#[from] crate::store::connection::DbSetupError),
     #[error("key-encryption key: {0}")]
     Kek(#[from] keys::KeyError),
+    #[error("passkeys: {0}")]
+    Webauthn(String),
     #[error("signing keys: {0}")]
     Keyring(#[from] KeyringError),
 }
@@ -71,6 +78,13 @@ pub enum StartError {
 impl Services {
     /// Opens the database, applies migrations, loads (or creates) the KEK and the signing keys.
     pub fn open(config: Config, clock: SharedClock) -> Result<Shared, StartError> {
+        let webauthn =
+            crate::flows::passkeys::relying_party(&config).map_err(StartError::Webauthn)?;
+        if webauthn.is_none() {
+            tracing::warn!(
+                "passkeys are off: the issuer's host is not a domain (set IDP_WEBAUTHN_RP_ID)"
+            );
+        }
         let store = Store::open(&config.database_url, config.pool_size)?;
         store.migrate()?;
         let kek = load_kek(&config)?;
@@ -86,6 +100,7 @@ impl Services {
             audit,
             counters: Counters::default(),
             jwks_cache: Default::default(),
+            webauthn,
             outbound_slots: tokio::sync::Semaphore::new(crate::flows::outbound::MAX_CONCURRENT),
             passwords: crate::flows::password_pool::PasswordPool::start(
                 std::thread::available_parallelism()

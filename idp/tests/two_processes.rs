@@ -5,76 +5,8 @@
 mod common;
 
 use common::browser::{form_containing, query_of, Browser};
+use common::replica::{cli, start};
 use common::{id_number, PASSWORD};
-use std::process::{Child, Command, Stdio};
-
-struct Replica {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn idp(db: &str, kek: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_idp"));
-    c.env("IDP_DATABASE_URL", db)
-        .env("IDP_KEK_FILE", kek)
-        .env("IDP_LOG", "warn");
-    c
-}
-
-fn cli(db: &str, kek: &std::path::Path, args: &[&str], stdin: Option<&str>) -> serde_json::Value {
-    use std::io::Write;
-    let mut child = idp(db, kek)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(s) = stdin {
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "idp {args:?}");
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-async fn start(db: &str, kek: &std::path::Path, issuer: &str) -> Replica {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut replica = Replica {
-        child: idp(db, kek)
-            .arg("serve")
-            .env("IDP_BIND", format!("127.0.0.1:{port}"))
-            .env("IDP_ISSUER", issuer)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    // `idp serve` prints one line when it accepts connections: wait for it, not for a timer.
-    let stdout = replica.child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    assert!(
-        line.contains("listening on"),
-        "replica did not start: {line:?}"
-    );
-    replica
-}
 
 #[actix_web::test]
 async fn one_flow_hops_between_two_replicas_at_every_step() {

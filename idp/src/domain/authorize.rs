@@ -49,6 +49,16 @@ impl AuthorizationRequest {
     pub fn scopes(&self) -> ScopeSet {
         ScopeSet::parse(&self.scope)
     }
+
+    /// The highest assurance level among the requested `acr_values` that this provider
+    /// offers; 0 when none was asked for (unknown values do not count).
+    pub fn requested_level(&self) -> u8 {
+        self.acr_values
+            .iter()
+            .map(|a| super::acr::level(a))
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// Why a request is refused without redirecting: the redirect URI cannot be trusted.
@@ -348,10 +358,12 @@ pub fn decide(input: &DecisionInput<'_>) -> Next {
                 .max_age
                 .is_some_and(|max| input.now - session.auth_time > max);
             let wrong_user = input.hinted_sub.is_some_and(|sub| sub != session.sub);
-            // acr_values is voluntary (OIDC Core 3.1.2.1): with password login the only method,
-            // a higher level cannot be reached by logging in again, so the achieved `acr` is
-            // returned and the client decides. Step-up arrives with passkeys.
-            !input.fresh_login && (request.prompt.login || too_old || wrong_user)
+            // A session below the level the client asked for steps up (a passkey login). The
+            // login this request itself caused is accepted whatever its level: acr_values is
+            // voluntary (OIDC Core 3.1.2.1), so the achieved `acr` goes back and the client
+            // decides.
+            let too_weak = super::acr::level(session.acr) < request.requested_level();
+            !input.fresh_login && (request.prompt.login || too_old || wrong_user || too_weak)
         }
     };
     if login_needed {

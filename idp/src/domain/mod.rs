@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod client;
 pub mod id_number;
 pub mod params;
+pub mod passkey;
 pub mod password;
 pub mod pkce;
 pub mod scope;

@@ -11,6 +11,7 @@ pub mod keyring;
 pub mod login;
 pub mod logout;
 pub mod outbound;
+pub mod passkeys;
 pub mod password_pool;
 pub mod registration;
 pub mod request_object;

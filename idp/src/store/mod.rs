@@ -7,6 +7,7 @@ pub mod connection;
 pub mod consents;
 pub mod error;
 pub mod grants;
+pub mod passkeys;
 pub mod schema;
 pub mod sessions;
 pub mod signing_keys;

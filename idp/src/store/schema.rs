@@ -181,3 +181,28 @@ diesel::table! {
         hash -> Text,
     }
 }
+
+diesel::table! {
+    passkeys (cred_id) {
+        cred_id -> Text,
+        sub -> Text,
+        user_handle -> Text,
+        name -> Text,
+        credential -> Text,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        suspended_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webauthn_ceremonies (id) {
+        id -> Text,
+        kind -> Text,
+        sub -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        state -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}

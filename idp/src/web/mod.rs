@@ -1,10 +1,12 @@
 //! Thin actix-web handlers: parse, call a flow on the blocking pool, render.
+pub mod account_page;
 pub mod browser;
 pub mod csrf;
 pub mod error;
 pub mod handlers;
 pub mod i18n;
 pub mod pages;
+pub mod passkey_text;
 
 use crate::services::Shared;
 use actix_web::http::header;

@@ -94,6 +94,10 @@ pub struct LoginPage<'a> {
     pub client_name: Option<&'a str>,
     pub username: &'a str,
     pub error: Option<String>,
+    /// Offer passkey login (the provider has a WebAuthn relying party).
+    pub passkeys: bool,
+    /// The client asked for the strong level: say that a passkey is needed.
+    pub step_up: bool,
 }
 
 pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
@@ -109,6 +113,9 @@ pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
             r#"<p class="error" role="alert" id="login-error">{}</p>"#,
             esc(e)
         );
+    }
+    if p.passkeys {
+        body.push_str(&passkey_login_block(f, p));
     }
     let described = if p.error.is_some() {
         "username-help login-error"
@@ -136,6 +143,31 @@ pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
         lb = esc(t.login_button),
     );
     layout(f, t.login_title, &body)
+}
+
+/// The fingerprint button; hidden until the script finds WebAuthn in the browser.
+fn passkey_login_block(f: &Frame, p: &LoginPage<'_>) -> String {
+    let pt = super::passkey_text::texts(f.lang);
+    let step_up = if p.step_up {
+        format!(r#"<p class="notice" role="alert">{}</p>"#, esc(pt.step_up))
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<section class="card passkey" id="passkey-login" data-req="{req}" data-working="{working}" data-cancelled="{cancelled}" hidden>
+{step_up}<button type="button" id="passkey-login-button" class="primary">{button}</button>
+<p class="help">{help}</p>
+<p id="passkey-status" class="status" role="status" aria-live="polite"></p>
+</section>
+<p class="or">{or}</p>
+<script src="/static/passkey.js" defer></script>"#,
+        req = esc(p.request_id.unwrap_or("")),
+        working = esc(pt.working),
+        cancelled = esc(pt.cancelled),
+        button = esc(pt.login_button),
+        help = esc(pt.login_help),
+        or = esc(pt.or_password),
+    )
 }
 
 pub fn consent(f: &Frame, request_id: &str, client_name: &str, scopes: &[&str]) -> String {

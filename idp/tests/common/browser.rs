@@ -172,9 +172,11 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// The query parameters of a redirect to the app.
+/// The query parameters of a redirect (absolute, or a local path on the provider).
 pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
-    url::Url::parse(url)
+    url::Url::parse("http://provider.invalid/")
+        .unwrap()
+        .join(url)
         .unwrap()
         .query_pairs()
         .into_owned()

@@ -5,7 +5,9 @@
 
 pub mod browser;
 pub mod flow;
+pub mod passkey;
 pub mod postgres;
+pub mod replica;
 
 use idp::clock::ManualClock;
 use idp::config::Config;
@@ -30,9 +32,18 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on("127.0.0.1", adjust).await
+    }
+
+    /// A server whose issuer is `http://localhost:PORT`: WebAuthn needs a domain, not an IP.
+    pub async fn start_localhost() -> Self {
+        Self::start_on("localhost", |_| {}).await
+    }
+
+    async fn start_on(host: &str, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let base = format!("http://{host}:{}", listener.local_addr().unwrap().port());
         let pg = postgres::TempDatabase::from_env();
         let mut config = Config {
             issuer: base.clone(),

@@ -1,9 +1,9 @@
 //! The password login page.
 use super::{blocking, html, render_outcome};
+use crate::domain::acr::{level, ACR_STRONG};
 use crate::domain::params::Params;
 use crate::flows::authorize::{self, Outcome};
 use crate::flows::login::{self, LoginAttempt, LoginFailure};
-use crate::flows::sessions;
 use crate::services::Services;
 use crate::web::browser::{cookie_names, make_cookie, Browser};
 use crate::web::i18n::Lang;
@@ -11,23 +11,6 @@ use crate::web::pages::{self, LoginPage};
 use crate::web::WebError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-
-pub async fn home(req: HttpRequest, svc: web::Data<Services>) -> Result<HttpResponse, WebError> {
-    let browser = Browser::of(&req, &svc);
-    let session = browser.session.clone();
-    let logged_in = blocking(&svc, move |s| sessions::current(s, session.as_deref()))
-        .await?
-        .map_err(|e| WebError::infra(e.into(), false, browser.lang(None)))?
-        .is_some();
-    if !logged_in {
-        return Ok(HttpResponse::Found()
-            .insert_header((header::LOCATION, "/login"))
-            .finish());
-    }
-    let (frame, cookie) = browser.frame(&svc, None, "/");
-    let t = frame.t();
-    Ok(html(cookie, pages::message(&frame, t.site, t.logged_in)))
-}
 
 #[derive(Debug, serde::Deserialize)]
 pub struct LoginQuery {
@@ -68,6 +51,10 @@ pub async fn page(
         client_name: parked.as_ref().map(|(_, c)| c.name.as_str()),
         username: &hint,
         error: None,
+        passkeys: svc.webauthn.is_some(),
+        step_up: parked
+            .as_ref()
+            .is_some_and(|(r, _)| r.requested_level() >= level(ACR_STRONG)),
     };
     Ok(html(cookie, pages::login(&frame, &page)))
 }
@@ -153,6 +140,8 @@ pub async fn submit(
                 client_name: None,
                 username: shown,
                 error: Some(message),
+                passkeys: svc.webauthn.is_some(),
+                step_up: false,
             };
             let mut b = HttpResponse::build(status);
             crate::web::browser::with_cookie(&mut b, cookie);

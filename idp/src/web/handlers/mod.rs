@@ -1,4 +1,5 @@
 //! One file per endpoint family; `routes` is the map of the provider.
+mod account;
 mod authorize;
 mod discovery;
 mod health;
@@ -8,6 +9,7 @@ mod prefs;
 mod register;
 mod token;
 mod userinfo;
+mod webauthn;
 
 use super::browser::{with_cookie, Browser};
 use super::i18n::Lang;
@@ -21,7 +23,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(login::home))
+    cfg.route("/", web::get().to(account::page))
         .route(
             "/.well-known/openid-configuration",
             web::get().to(discovery::configuration),
@@ -43,6 +45,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(logout::post))
         .route("/register", web::post().to(register::create))
         .route("/register/{client_id}", web::get().to(register::read))
+        .route("/account", web::get().to(account::page))
+        .route(
+            "/account/passkeys/remove",
+            web::post().to(account::remove_passkey),
+        )
+        .route(
+            "/webauthn/register/start",
+            web::post().to(webauthn::register_start),
+        )
+        .route(
+            "/webauthn/register/finish",
+            web::post().to(webauthn::register_finish),
+        )
+        .route(
+            "/webauthn/login/start",
+            web::post().to(webauthn::login_start),
+        )
+        .route(
+            "/webauthn/login/finish",
+            web::post().to(webauthn::login_finish),
+        )
+        .route("/webauthn/credentials", web::get().to(webauthn::list))
+        .route("/static/passkey.js", web::get().to(prefs::passkey_script))
         .route("/prefs", web::get().to(prefs::set))
         .route("/static/app.css", web::get().to(prefs::stylesheet))
         .route(

@@ -1,0 +1,104 @@
+//! The citizen's account page: their passkeys (bind, see, remove).
+use super::pages::{esc, layout, Frame};
+use super::passkey_text::texts;
+use crate::flows::passkeys::PasskeyInfo;
+use std::fmt::Write;
+
+#[derive(Debug)]
+pub struct AccountPage<'a> {
+    pub name: &'a str,
+    pub passkeys: &'a [PasskeyInfo],
+    /// Binding is offered (the provider has a WebAuthn relying party).
+    pub can_bind: bool,
+    /// A one-line outcome of the last action.
+    pub notice: Option<&'a str>,
+}
+
+/// Unix seconds as China Standard Time, the time citizens read.
+fn local_time(unix: i64) -> String {
+    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+pub fn account(f: &Frame, p: &AccountPage<'_>) -> String {
+    let pt = texts(f.lang);
+    let mut body = format!(r#"<p class="client">{}</p>"#, esc(p.name));
+    if let Some(notice) = p.notice {
+        let _ = write!(
+            body,
+            r#"<p class="notice" role="status">{}</p>"#,
+            esc(notice)
+        );
+    }
+    if p.passkeys.iter().any(|k| k.suspended) {
+        let _ = write!(
+            body,
+            r#"<p class="error" role="alert">{}</p>"#,
+            esc(pt.suspended_alert)
+        );
+    }
+    let _ = write!(
+        body,
+        r#"<section aria-labelledby="passkeys-title"><h2 id="passkeys-title">{}</h2>"#,
+        esc(pt.section_title)
+    );
+    if p.passkeys.is_empty() {
+        let _ = write!(body, "<p>{}</p>", esc(pt.none_yet));
+    } else {
+        let _ = write!(
+            body,
+            r#"<table class="passkeys"><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
+            esc(pt.col_name),
+            esc(pt.col_created),
+            esc(pt.col_last_used),
+            esc(pt.col_status),
+            esc(pt.remove_button)
+        );
+        for k in p.passkeys {
+            let _ = write!(
+                body,
+                r#"<tr><td>{name}</td><td>{created}</td><td>{used}</td><td>{status}</td><td><form method="post" action="/account/passkeys/remove"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="id" value="{id}"><button type="submit" aria-label="{remove} {name}">{remove}</button></form></td></tr>"#,
+                name = esc(&k.name),
+                created = local_time(k.created_at),
+                used = k
+                    .last_used_at
+                    .map(local_time)
+                    .unwrap_or_else(|| pt.never.to_owned()),
+                status = esc(if k.suspended { pt.suspended } else { pt.active }),
+                csrf = esc(&f.csrf),
+                id = esc(&k.id),
+                remove = esc(pt.remove_button),
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    if p.can_bind {
+        let _ = write!(
+            body,
+            r#"<div class="card passkey" id="passkey-bind" data-working="{working}" data-cancelled="{cancelled}" data-done="{done}" hidden>
+<label for="passkey-name">{label}</label>
+<input id="passkey-name" type="text" maxlength="40" value="{default}">
+<button type="button" id="passkey-bind-button" class="primary">{bind}</button>
+<p id="passkey-status" class="status" role="status" aria-live="polite"></p>
+</div>
+<script src="/static/passkey.js" defer></script>"#,
+            working = esc(pt.working),
+            cancelled = esc(pt.cancelled),
+            done = esc(pt.bound),
+            label = esc(pt.name_label),
+            default = esc(pt.default_name),
+            bind = esc(pt.bind_button),
+        );
+    }
+    body.push_str("</section>");
+    let t = f.t();
+    let _ = write!(
+        body,
+        r#"<form method="post" action="/logout" class="card"><input type="hidden" name="csrf" value="{}"><button type="submit" name="confirm" value="yes">{}</button></form>"#,
+        esc(&f.csrf),
+        esc(t.logout_button)
+    );
+    layout(f, pt.account_title, &body)
+}

@@ -1,0 +1,101 @@
+//! The citizen's account page and its forms.
+use super::{blocking, html};
+use crate::domain::params::Params;
+use crate::flows::{passkeys, sessions, Infra};
+use crate::services::Services;
+use crate::web::account_page::{self, AccountPage};
+use crate::web::browser::Browser;
+use crate::web::passkey_text::texts;
+use crate::web::WebError;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+#[derive(Debug, serde::Deserialize)]
+pub struct AccountQuery {
+    pub done: Option<String>,
+}
+
+struct Account {
+    name: String,
+    passkeys: Vec<passkeys::PasskeyInfo>,
+}
+
+fn load(svc: &Services, session: Option<&str>) -> Result<Option<Account>, Infra> {
+    let Some(session) = sessions::current(svc, session)? else {
+        return Ok(None);
+    };
+    let Some(user) = svc.store.user_by_sub(&session.sub)? else {
+        return Ok(None);
+    };
+    Ok(Some(Account {
+        name: user.name,
+        passkeys: passkeys::list(svc, &session.sub)?,
+    }))
+}
+
+fn to_login() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, "/login"))
+        .finish()
+}
+
+pub async fn page(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    query: web::Query<AccountQuery>,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let session = browser.session.clone();
+    let Some(account) = blocking(&svc, move |s| load(s, session.as_deref()))
+        .await?
+        .map_err(|e| WebError::infra(e, false, browser.lang(None)))?
+    else {
+        return Ok(to_login());
+    };
+    let (frame, cookie) = browser.frame(&svc, None, "/account");
+    let pt = texts(frame.lang);
+    let notice = match query.done.as_deref() {
+        Some("removed") => Some(pt.removed),
+        Some("not_found") => Some(pt.not_found),
+        _ => None,
+    };
+    let page = AccountPage {
+        name: &account.name,
+        passkeys: &account.passkeys,
+        can_bind: svc.webauthn.is_some(),
+        notice,
+    };
+    Ok(html(cookie, account_page::account(&frame, &page)))
+}
+
+pub async fn remove_passkey(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let form = Params::parse_urlencoded(&body);
+    if !browser.csrf_ok(&svc, form.get("csrf")) {
+        return Err(super::csrf_failure(&svc, &browser));
+    }
+    let Some(id) = form.get("id").map(str::to_owned) else {
+        return Err(super::bad_form(&svc, &browser, "id"));
+    };
+    let session = browser.session.clone();
+    let removed = blocking(&svc, move |s| -> Result<Option<bool>, Infra> {
+        let Some(session) = sessions::current(s, session.as_deref())? else {
+            return Ok(None);
+        };
+        passkeys::remove(s, &session.sub, &id).map(Some)
+    })
+    .await?
+    .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
+    let location = match removed {
+        None => return Ok(to_login()),
+        Some(true) => "/account?done=removed",
+        Some(false) => "/account?done=not_found",
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish())
+}
