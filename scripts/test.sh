@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: the whole suite on SQLite, then the provider's suite again on PostgreSQL
-# (each test creates and drops a database of its own on the server named below).
+# (each test creates and drops a database of its own on the server named below), then the
+# browser tests in headless Chromium (installed by tests/browser/install.sh when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +12,8 @@ cargo test --workspace --quiet
 
 echo "== tests on PostgreSQL ($PG_ADMIN_URL)"
 IDP_TEST_DATABASE="$PG_ADMIN_URL" cargo test -p idp --quiet --tests
+
+echo "== browser tests (Debian Chromium driven by playwright-core)"
+tests/browser/install.sh
+cargo build -p idp --bin idp --quiet
+node --test --test-concurrency=1 tests/browser/

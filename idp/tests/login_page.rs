@@ -357,3 +357,64 @@ async fn a_login_hint_is_prefilled_only_when_it_is_not_an_id_number() {
     );
     server.stop().await;
 }
+
+/// Browsers apply `form-action` to the redirects that follow a form submission: the login,
+/// consent and logout forms, whose answers end at the app, must allow the app's origin (and
+/// only it) besides our own.
+#[actix_web::test]
+async fn forms_that_end_at_the_app_allow_exactly_the_apps_origin() {
+    let server = TestServer::start().await;
+    let app = server.client(ClientSpec::default()).await;
+    let browser = Browser::new(&server.base);
+    let form_action = |page: &common::browser::Page| {
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        csp.split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("form-action"))
+            .unwrap()
+            .to_owned()
+    };
+    let login = browser
+        .follow(browser.get(&flow::authorize_url(&server, &app, &[])).await)
+        .await;
+    assert_eq!(form_action(&login), "form-action 'self' http://127.0.0.1:9");
+    let failed = browser
+        .submit(
+            &login,
+            "password",
+            &[("username", "13900000000"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(failed.status, 401);
+    assert_eq!(
+        form_action(&failed),
+        "form-action 'self' http://127.0.0.1:9"
+    );
+    assert_eq!(
+        form_action(&browser.get("/login").await),
+        "form-action 'self'",
+        "the plain login page allows nothing else"
+    );
+    server.user(&id_number(33, 71), PASSWORD).await;
+    let consent = browser
+        .follow(
+            browser
+                .submit(
+                    &login,
+                    "password",
+                    &[("username", &id_number(33, 71)), ("password", PASSWORD)],
+                )
+                .await,
+        )
+        .await;
+    assert!(
+        consent.body.contains(r#"name="decision""#),
+        "{}",
+        consent.body
+    );
+    assert_eq!(
+        form_action(&consent),
+        "form-action 'self' http://127.0.0.1:9"
+    );
+    server.stop().await;
+}

@@ -89,7 +89,11 @@ pub async fn consent_page(
     let scopes = request.scopes();
     let list: Vec<&str> = scopes.iter().collect();
     let html = crate::web::pages::consent(&frame, &id, &client.name, &list);
-    Ok(super::html(cookie, html))
+    Ok(super::html_for_app(
+        cookie,
+        html,
+        Some(&request.target.redirect_uri),
+    ))
 }
 
 pub async fn consent_submit(

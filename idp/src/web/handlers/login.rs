@@ -1,5 +1,5 @@
 //! The password login page.
-use super::{blocking, html, render_outcome};
+use super::{blocking, render_outcome};
 use crate::domain::acr::{level, ACR_STRONG};
 use crate::domain::params::Params;
 use crate::flows::authorize::{self, Outcome};
@@ -56,7 +56,12 @@ pub async fn page(
             .as_ref()
             .is_some_and(|(r, _)| r.requested_level() >= level(ACR_STRONG)),
     };
-    Ok(html(cookie, pages::login(&frame, &page)))
+    let app_uri = parked.as_ref().map(|(r, _)| r.target.redirect_uri.as_str());
+    Ok(super::html_for_app(
+        cookie,
+        pages::login(&frame, &page),
+        app_uri,
+    ))
 }
 
 pub async fn submit(
@@ -143,11 +148,19 @@ pub async fn submit(
                 passkeys: svc.webauthn.is_some(),
                 step_up: false,
             };
-            let mut b = HttpResponse::build(status);
-            crate::web::browser::with_cookie(&mut b, cookie);
-            Ok(b.content_type("text/html; charset=utf-8")
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .body(pages::login(&frame, &page)))
+            // The form goes round again and may end at the app: allow its origin.
+            let app_uri = match request_id.clone() {
+                Some(id) => blocking(&svc, move |s| authorize::parked(s, &id))
+                    .await?
+                    .ok()
+                    .flatten()
+                    .map(|(r, _)| r.target.redirect_uri),
+                None => None,
+            };
+            let mut response =
+                super::html_for_app(cookie, pages::login(&frame, &page), app_uri.as_deref());
+            *response.status_mut() = status;
+            Ok(response)
         }
     }
 }

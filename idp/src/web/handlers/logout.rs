@@ -83,7 +83,11 @@ async fn handle(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        return Ok(html(cookie, pages::logout_confirm(&frame, &hidden)));
+        return Ok(super::html_for_app(
+            cookie,
+            pages::logout_confirm(&frame, &hidden),
+            request.redirect.as_deref(),
+        ));
     }
     let session = browser.session.clone();
     let deliveries = blocking(&svc, move |s| logout::end_session(s, session.as_deref()))

@@ -106,6 +106,45 @@ pub fn html(csrf_cookie: Option<actix_web::cookie::Cookie<'static>>, body: Strin
         .body(body)
 }
 
+/// A page whose form may end in a redirect to an app (login, consent, logout): browsers apply
+/// `form-action` to every redirect after a form submission, so the app's origin is allowed
+/// besides our own.
+pub fn html_for_app(
+    csrf_cookie: Option<actix_web::cookie::Cookie<'static>>,
+    body: String,
+    app_uri: Option<&str>,
+) -> HttpResponse {
+    let mut response = html(csrf_cookie, body);
+    if let Some(source) = app_uri.and_then(form_target_source) {
+        let csp = crate::web::CSP.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {source}"),
+        );
+        if let Ok(value) = header::HeaderValue::from_str(&csp) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    response
+}
+
+/// The CSP source for a redirect URI: its origin, or its scheme for a native app's URI.
+fn form_target_source(uri: &str) -> Option<String> {
+    let u = url::Url::parse(uri).ok()?;
+    match u.scheme() {
+        "http" | "https" => Some(u.origin().ascii_serialization()),
+        scheme
+            if scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            Some(format!("{scheme}:"))
+        }
+        _ => None,
+    }
+}
+
 fn page_error(svc: &Services, browser: &Browser, status: StatusCode, message: &str) -> WebError {
     let (frame, _) = browser.frame(svc, None, "/");
     WebError::Page {
