@@ -12,6 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
 
 #[derive(Debug, Parser)]
 #[command(about = "Load generator and benchmark for idp")]
@@ -33,6 +35,7 @@ struct Args {
 struct Server {
     child: Child,
     base: String,
+    issuer: String,
     _dir: tempfile::TempDir,
 }
 
@@ -129,12 +132,14 @@ fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}");
+    // WebAuthn needs a domain for its RP id; requests still go to 127.0.0.1.
+    let issuer = format!("http://localhost:{port}");
     let child = Command::new(idp_binary())
         .arg("serve")
         .env("IDP_DATABASE_URL", &db)
         .env("IDP_KEK_FILE", dir.path().join("kek"))
         .env("IDP_BIND", format!("127.0.0.1:{port}"))
-        .env("IDP_ISSUER", &base)
+        .env("IDP_ISSUER", &issuer)
         .env("IDP_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -148,6 +153,7 @@ fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
         Server {
             child,
             base,
+            issuer,
             _dir: dir,
         },
         fixture,
@@ -357,10 +363,105 @@ async fn code_flow(http: &reqwest::Client, base: &str, f: &Fixture, s: &Session)
     ok_body(resp).await
 }
 
+/// A phone with a software passkey bound to the citizen: it plays a discoverable
+/// authenticator (SoftPasskey keeps no resident keys, so the phone names its credential and
+/// user handle itself).
+struct Phone {
+    authenticator: SoftPasskey,
+    origin: url::Url,
+    credential_id: String,
+    user_handle: String,
+}
+
+async fn post_json(
+    http: &reqwest::Client,
+    url: String,
+    cookies: Option<&str>,
+    body: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    let mut req = http.post(url).json(body);
+    if let Some(c) = cookies {
+        req = req.header("cookie", c);
+    }
+    let resp = req.send().await.ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    resp.json().await.ok()
+}
+
+async fn bind_phone(http: &reqwest::Client, server: &Server, s: &Session) -> Option<Phone> {
+    let base = &server.base;
+    let start = post_json(
+        http,
+        format!("{base}/webauthn/register/start"),
+        Some(&s.cookies),
+        &serde_json::json!({ "name": "bench" }),
+    )
+    .await?;
+    let mut options = start.clone();
+    options["publicKey"]["authenticatorSelection"]["requireResidentKey"] = false.into();
+    let user_handle = options["publicKey"]["user"]["id"].as_str()?.to_owned();
+    let origin = url::Url::parse(&server.issuer).ok()?;
+    let mut authenticator = SoftPasskey::new(true);
+    let credential = authenticator
+        .do_registration(origin.clone(), serde_json::from_value(options).ok()?)
+        .ok()?;
+    let finish = post_json(
+        http,
+        format!("{base}/webauthn/register/finish"),
+        Some(&s.cookies),
+        &serde_json::json!({ "ceremony": start["ceremony"], "credential": credential }),
+    )
+    .await?;
+    Some(Phone {
+        authenticator,
+        origin,
+        credential_id: finish["id"].as_str()?.to_owned(),
+        user_handle,
+    })
+}
+
+/// One fingerprint login: start, sign with the soft passkey, finish.
+async fn passkey_login(http: &reqwest::Client, base: &str, phone: &mut Phone) -> bool {
+    let Some(mut options) = post_json(
+        http,
+        format!("{base}/webauthn/login/start"),
+        None,
+        &serde_json::json!({}),
+    )
+    .await
+    else {
+        return false;
+    };
+    options["publicKey"]["allowCredentials"] =
+        serde_json::json!([{ "type": "public-key", "id": phone.credential_id }]);
+    let Ok(request) = serde_json::from_value(options.clone()) else {
+        return false;
+    };
+    let Ok(credential) = phone
+        .authenticator
+        .do_authentication(phone.origin.clone(), request)
+    else {
+        return false;
+    };
+    let mut credential = serde_json::to_value(credential).unwrap_or_default();
+    credential["response"]["userHandle"] = phone.user_handle.clone().into();
+    post_json(
+        http,
+        format!("{base}/webauthn/login/finish"),
+        None,
+        &serde_json::json!({ "ceremony": options["ceremony"], "credential": credential }),
+    )
+    .await
+    .is_some_and(|r| r["redirect_to"].is_string())
+}
+
 #[derive(Clone, Copy)]
 enum Scenario {
     ClientCredentials,
     CodeFlow,
+    PasskeyLogin,
 }
 
 async fn run(
@@ -375,15 +476,23 @@ async fn run(
     let errors = Arc::new(AtomicU64::new(0));
     let mut sessions = Vec::new();
     let http = http();
-    if let Scenario::CodeFlow = scenario {
+    let mut phones = Vec::new();
+    if let Scenario::CodeFlow | Scenario::PasskeyLogin = scenario {
         for _ in 0..args.concurrency {
-            sessions.push(Arc::new(
-                log_in(&http, &server.base, &f)
-                    .await
-                    .expect("log in for the code flow scenario"),
-            ));
+            let session = log_in(&http, &server.base, &f)
+                .await
+                .expect("log in for the scenario");
+            if let Scenario::PasskeyLogin = scenario {
+                phones.push(Some(
+                    bind_phone(&http, server, &session)
+                        .await
+                        .expect("bind a passkey"),
+                ));
+            }
+            sessions.push(Arc::new(session));
         }
     }
+    let mut phones = phones.into_iter();
     let cpu_before = cpu_seconds(pid);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -396,6 +505,7 @@ async fn run(
             errors.clone(),
         );
         let session = sessions.get(worker).cloned();
+        let mut phone = phones.next().flatten();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while !stop.load(Ordering::Relaxed) {
@@ -404,6 +514,10 @@ async fn run(
                     (Scenario::ClientCredentials, _) => client_credentials(&http, &base, &f).await,
                     (Scenario::CodeFlow, Some(s)) => code_flow(&http, &base, &f, s).await,
                     (Scenario::CodeFlow, None) => false,
+                    (Scenario::PasskeyLogin, _) => match phone.as_mut() {
+                        Some(p) => passkey_login(&http, &base, p).await,
+                        None => false,
+                    },
                 };
                 if ok {
                     latencies.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
@@ -426,6 +540,7 @@ async fn run(
         name: match scenario {
             Scenario::ClientCredentials => "client_credentials token",
             Scenario::CodeFlow => "code flow (existing session)",
+            Scenario::PasskeyLogin => "fingerprint login (start + finish)",
         },
         ops: latencies_us.len() as u64,
         errors: errors.load(Ordering::Relaxed),
@@ -461,7 +576,11 @@ fn main() {
         let (idle_kib, _) = memory_kib(pid);
         let fixture = Arc::new(fixture);
         let mut results = Vec::new();
-        for scenario in [Scenario::ClientCredentials, Scenario::CodeFlow] {
+        for scenario in [
+            Scenario::ClientCredentials,
+            Scenario::CodeFlow,
+            Scenario::PasskeyLogin,
+        ] {
             let outcome = run(scenario, &server, fixture.clone(), &args, pid).await;
             results.push((outcome, memory_kib(pid)));
         }
