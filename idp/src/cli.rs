@@ -97,6 +97,9 @@ pub struct ClientCreate {
     /// Or the URL where the app publishes its JWKS.
     #[arg(long)]
     pub jwks_uri: Option<String>,
+    /// Every token request must carry a DPoP proof (RFC 9449 `dpop_bound_access_tokens`).
+    #[arg(long)]
+    pub dpop: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -311,7 +314,14 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                     request_object_alg: None,
                     backchannel_logout_uri: c.backchannel_logout_uri,
                     approve: c.approve,
-                    metadata: serde_json::Map::new(),
+                    metadata: if c.dpop {
+                        serde_json::Map::from_iter([(
+                            "dpop_bound_access_tokens".to_owned(),
+                            serde_json::Value::Bool(true),
+                        )])
+                    } else {
+                        serde_json::Map::new()
+                    },
                     registration_token_hash: None,
                 },
                 OPERATOR,

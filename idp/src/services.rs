@@ -21,6 +21,8 @@ pub struct Secrets {
     pub audit: Zeroizing<[u8; 32]>,
     /// Keys the WebAuthn user handle (an opaque, stable id per citizen).
     pub user_handle: Zeroizing<[u8; 32]>,
+    /// Keys the DPoP nonces (see `flows::dpop`).
+    pub dpop_nonce: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -37,6 +39,7 @@ impl Secrets {
             id_seal: Kek::from_bytes(*kek.derive("id-number-seal")),
             audit: kek.derive("audit-chain"),
             user_handle: kek.derive("webauthn-user-handle"),
+            dpop_nonce: kek.derive("dpop-nonce"),
         }
     }
 }

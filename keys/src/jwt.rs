@@ -97,6 +97,51 @@ pub fn verify_jwt(
     Ok(VerifiedJwt { header, claims })
 }
 
+/// Verifies a compact JWS signed by the public key in its own `jwk` header, as a DPoP proof is
+/// (RFC 9449 4.2): `typ` must be `expected_typ`, `alg` allowed and equal to the key's, the key
+/// public (private members refused), and no other way of naming a key (`kid`, `jku`, `x5u`,
+/// `x5c`) or `crit`. Returns the claims and the key; its RFC 7638 thumbprint is the binding.
+pub fn verify_self_signed(
+    token: &str,
+    allowed: &[Alg],
+    expected_typ: &str,
+) -> Result<(VerifiedJwt, VerifyingKey), KeyError> {
+    let parts = split(token)?;
+    let header = parse_object(parts.header)?;
+    let alg = match header
+        .get("alg")
+        .and_then(Value::as_str)
+        .map(str::parse::<Alg>)
+    {
+        Some(Ok(alg)) if allowed.contains(&alg) => alg,
+        _ => return Err(KeyError::InvalidToken("unsupported alg")),
+    };
+    if ["jku", "x5u", "x5c", "crit", "kid"]
+        .iter()
+        .any(|h| header.contains_key(*h))
+    {
+        return Err(KeyError::InvalidToken("forbidden header parameter"));
+    }
+    match header.get("typ").and_then(Value::as_str) {
+        Some(typ) if typ_eq(typ, expected_typ) => {}
+        _ => return Err(KeyError::InvalidToken("wrong typ")),
+    }
+    let Some(Value::Object(jwk)) = header.get("jwk") else {
+        return Err(KeyError::InvalidToken("no jwk header"));
+    };
+    let key = VerifyingKey::from_jwk(jwk).map_err(|_| KeyError::InvalidToken("bad jwk"))?;
+    if key.alg() != alg {
+        return Err(KeyError::InvalidToken("alg does not match the key"));
+    }
+    let signature = b64_decode(parts.signature).ok_or(KeyError::InvalidToken("malformed token"))?;
+    let signing_input = &token.as_bytes()[..parts.header.len() + 1 + parts.payload.len()];
+    if !key.verify_signature(signing_input, &signature) {
+        return Err(KeyError::InvalidToken("bad signature"));
+    }
+    let claims = parse_object(parts.payload)?;
+    Ok((VerifiedJwt { header, claims }, key))
+}
+
 /// The header of a compact JWS, for routing (e.g. which client's keys to use).
 /// Same size and format checks as [`verify_jwt`]; implies no trust.
 pub fn peek_header(token: &str) -> Result<Map<String, Value>, KeyError> {

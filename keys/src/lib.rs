@@ -15,7 +15,9 @@ mod verifying_key;
 
 pub use alg::Alg;
 pub use error::KeyError;
-pub use jwt::{check_time, half_hash, peek_header, verify_jwt, VerifiedJwt, MAX_TOKEN_LEN};
+pub use jwt::{
+    check_time, half_hash, peek_header, verify_jwt, verify_self_signed, VerifiedJwt, MAX_TOKEN_LEN,
+};
 pub use kek::Kek;
 pub use key_set::KeySet;
 pub use signing_key::{SealedKey, SigningKey};

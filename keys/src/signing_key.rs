@@ -145,9 +145,38 @@ impl SigningKey {
             typ,
         })
         .map_err(|e| KeyError::Crypto(e.to_string()))?;
+        self.sign_with_header(&header, payload)
+    }
+
+    /// Signs with the public key carried in the header's `jwk` and no `kid`: how a client signs
+    /// a DPoP proof (RFC 9449 4.2).
+    pub fn sign_self_contained(
+        &self,
+        typ: &str,
+        payload: &Map<String, Value>,
+    ) -> Result<String, KeyError> {
+        let jwk: Map<String, Value> = self
+            .public_jwk()
+            .into_iter()
+            .filter(|(k, _)| ["kty", "crv", "x", "y", "n", "e"].contains(&k.as_str()))
+            .collect();
+        let header = serde_json::to_vec(&serde_json::json!({
+            "typ": typ,
+            "alg": self.alg.as_str(),
+            "jwk": jwk,
+        }))
+        .map_err(|e| KeyError::Crypto(e.to_string()))?;
+        self.sign_with_header(&header, payload)
+    }
+
+    fn sign_with_header(
+        &self,
+        header: &[u8],
+        payload: &Map<String, Value>,
+    ) -> Result<String, KeyError> {
         let payload = serde_json::to_vec(payload).map_err(|e| KeyError::Crypto(e.to_string()))?;
         let mut token = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 360);
-        token.push_str(&b64(&header));
+        token.push_str(&b64(header));
         token.push('.');
         token.push_str(&b64(&payload));
         let signature = self.signer.sign(token.as_bytes())?;

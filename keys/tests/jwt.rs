@@ -397,3 +397,56 @@ fn half_hash_matches_oidc_examples() {
     let full = sha2::Sha256::digest(b"abc");
     assert_eq!(half_hash("abc"), b64(&full[..16]));
 }
+
+#[test]
+fn self_signed_proofs_verify_with_their_own_key_only() {
+    let key = SigningKey::generate(Alg::ES256).unwrap();
+    let claims = serde_json::from_str(r#"{"jti":"j1","htm":"POST"}"#).unwrap();
+    let proof = key.sign_self_contained("dpop+jwt", &claims).unwrap();
+    let (jwt, signer) = keys::verify_self_signed(&proof, &[Alg::ES256], "dpop+jwt").unwrap();
+    assert_eq!(jwt.claims["jti"], "j1");
+    assert_eq!(signer.thumbprint(), key.verifier().thumbprint());
+    assert_eq!(
+        reason(keys::verify_self_signed(&proof, &[Alg::ES256], "at+jwt").map(|(j, _)| j)),
+        "wrong typ"
+    );
+    // Another key's jwk in the header: the signature does not match it.
+    let other = SigningKey::generate(Alg::ES256).unwrap();
+    let mut header = peek_header(&proof).unwrap();
+    header.insert("jwk".into(), json!(other.public_jwk()));
+    let forged = format!(
+        "{}.{}",
+        b64(serde_json::Value::Object(header).to_string().as_bytes()),
+        proof.split_once('.').unwrap().1
+    );
+    assert_eq!(
+        reason(keys::verify_self_signed(&forged, &[Alg::ES256], "dpop+jwt").map(|(j, _)| j)),
+        "bad signature"
+    );
+    // A private key in the header, a kid instead of a jwk, alg none: refused.
+    let mut with_private = peek_header(&proof).unwrap();
+    with_private["jwk"]["d"] = json!("AAAA");
+    let token = unsigned(
+        &serde_json::Value::Object(with_private).to_string(),
+        CLAIMS,
+        &[1; 64],
+    );
+    assert_eq!(
+        reason(keys::verify_self_signed(&token, &[Alg::ES256], "dpop+jwt").map(|(j, _)| j)),
+        "bad jwk"
+    );
+    let token = unsigned(
+        r#"{"alg":"ES256","typ":"dpop+jwt","kid":"k"}"#,
+        CLAIMS,
+        &[1; 64],
+    );
+    assert_eq!(
+        reason(keys::verify_self_signed(&token, &[Alg::ES256], "dpop+jwt").map(|(j, _)| j)),
+        "forbidden header parameter"
+    );
+    let token = unsigned(r#"{"alg":"none","typ":"dpop+jwt"}"#, CLAIMS, b"");
+    assert_eq!(
+        reason(keys::verify_self_signed(&token, &[Alg::ES256], "dpop+jwt").map(|(j, _)| j)),
+        "unsupported alg"
+    );
+}

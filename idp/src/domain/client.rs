@@ -102,6 +102,8 @@ pub struct Client {
     pub status: ClientStatus,
     pub status_reason: Option<String>,
     pub created_at: i64,
+    /// Every token request must carry a DPoP proof (RFC 9449 5.2 `dpop_bound_access_tokens`).
+    pub dpop_bound: bool,
 }
 
 impl Client {

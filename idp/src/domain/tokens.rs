@@ -60,6 +60,8 @@ pub struct AccessTokenInput<'a> {
     /// The grant (authorization) this token belongs to; revoking it revokes the token.
     pub grant_id: Option<&'a str>,
     pub auth: Option<AuthFacts<'a>>,
+    /// The DPoP key the token is bound to (RFC 9449 6: `cnf.jkt`).
+    pub jkt: Option<&'a str>,
     pub now: i64,
     pub ttl: i64,
 }
@@ -76,6 +78,9 @@ pub fn access_token_claims(input: &AccessTokenInput<'_>) -> Map<String, Value> {
     claims.insert("scope".into(), json!(input.scope));
     if let Some(gid) = input.grant_id {
         claims.insert("gid".into(), json!(gid));
+    }
+    if let Some(jkt) = input.jkt {
+        claims.insert("cnf".into(), json!({ "jkt": jkt }));
     }
     if let Some(a) = &input.auth {
         claims.insert("auth_time".into(), json!(a.auth_time));

@@ -307,6 +307,7 @@ fn issue_code(
         code_expires_at: now + svc.config.code_ttl_secs,
         code_used_at: None,
         revoked_at: None,
+        dpop_jkt: None,
     })?;
     svc.counters.count(&client.client_id, Event::Login);
     let mut params = vec![("code", code)];

@@ -36,6 +36,7 @@ const ECHOED: &[&str] = &[
     "policy_uri",
     "software_id",
     "software_version",
+    "dpop_bound_access_tokens",
 ];
 
 pub fn register(
@@ -122,6 +123,11 @@ pub fn register(
         None => crate::domain::scope::default_app_scopes(),
     };
     let name = string("client_name")?.unwrap_or_else(|| "Unnamed app".into());
+    if m.get("dpop_bound_access_tokens")
+        .is_some_and(|v| !v.is_boolean())
+    {
+        return Err(metadata_error("dpop_bound_access_tokens must be a boolean"));
+    }
     let mut echoed = Map::new();
     for key in ECHOED {
         if let Some(v) = m.get(*key) {

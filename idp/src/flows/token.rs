@@ -6,6 +6,7 @@ use super::counters::Event;
 use super::Infra;
 use crate::domain::audit::AuditEvent;
 use crate::domain::client::{Client, GrantType};
+use crate::domain::dpop::DpopError;
 use crate::domain::params::Params;
 use crate::domain::pkce;
 use crate::domain::scope::{self, ScopeSet};
@@ -37,6 +38,9 @@ pub enum TokenError {
     },
     #[error("invalid_client: {description}")]
     InvalidClient { description: String, basic: bool },
+    /// RFC 9449 8: retry with this nonce in the DPoP proof.
+    #[error("use_dpop_nonce")]
+    UseDpopNonce { nonce: String },
     #[error(transparent)]
     Infra(#[from] Infra),
 }
@@ -82,10 +86,12 @@ fn oauth(error: &'static str, description: &str) -> TokenError {
     }
 }
 
+/// The token request: form parameters, client credentials and the `DPoP` header, if sent.
 pub fn exchange(
     svc: &Services,
     params: &Params,
     presented: Presented,
+    dpop_proof: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
     if let Some(dup) = params.first_duplicate() {
         return Err(oauth(
@@ -119,10 +125,18 @@ pub fn exchange(
             &format!("this app may not use the {grant_type} grant"),
         ));
     }
+    let jkt = match dpop_key(svc, &client, dpop_proof) {
+        Ok(jkt) => jkt,
+        Err(e) => {
+            svc.counters.count(&client.client_id, Event::Error);
+            return Err(e);
+        }
+    };
+    let jkt = jkt.as_deref();
     let result = match grant {
-        GrantType::AuthorizationCode => authorization_code(svc, &client, params),
-        GrantType::RefreshToken => refresh(svc, &client, params),
-        GrantType::ClientCredentials => client_credentials(svc, &client, params),
+        GrantType::AuthorizationCode => authorization_code(svc, &client, params, jkt),
+        GrantType::RefreshToken => refresh(svc, &client, params, jkt),
+        GrantType::ClientCredentials => client_credentials(svc, &client, params, jkt),
     };
     svc.counters.count(
         &client.client_id,
@@ -135,10 +149,42 @@ pub fn exchange(
     result
 }
 
+/// The DPoP key of the request, if it carried a proof (required for apps registered with
+/// `dpop_bound_access_tokens`, and always with a current server nonce).
+fn dpop_key(
+    svc: &Services,
+    client: &Client,
+    proof: Option<&str>,
+) -> Result<Option<String>, TokenError> {
+    let Some(proof) = proof else {
+        if client.dpop_bound {
+            return Err(oauth(
+                "invalid_dpop_proof",
+                "this app must send a DPoP proof with every token request",
+            ));
+        }
+        return Ok(None);
+    };
+    let request = super::dpop::Request {
+        method: "POST",
+        path: "/token",
+        access_token: None,
+        require_nonce: true,
+    };
+    match super::dpop::verify(svc, proof, request)? {
+        Ok(jkt) => Ok(Some(jkt)),
+        Err(DpopError::UseNonce) => Err(TokenError::UseDpopNonce {
+            nonce: super::dpop::current_nonce(svc),
+        }),
+        Err(DpopError::Invalid(why)) => Err(oauth("invalid_dpop_proof", why)),
+    }
+}
+
 fn authorization_code(
     svc: &Services,
     client: &Client,
     params: &Params,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
     let code = params
         .get("code")
@@ -201,6 +247,11 @@ fn authorization_code(
     let scopes = ScopeSet::parse(&grant.scope);
     let with_refresh =
         scopes.contains(scope::OFFLINE_ACCESS) && client.allows_grant(GrantType::RefreshToken);
+    // RFC 9449 5: a public client's refresh tokens are bound to its DPoP key (a confidential
+    // client's are already bound to its credentials).
+    if let (Some(jkt), true) = (jkt, client.is_public()) {
+        svc.store.bind_grant_dpop(&grant.id, jkt)?;
+    }
     issue_for_grant(
         svc,
         client,
@@ -209,10 +260,16 @@ fn authorization_code(
         with_refresh,
         grant.nonce.as_deref(),
         "authorization_code",
+        jkt,
     )
 }
 
-fn refresh(svc: &Services, client: &Client, params: &Params) -> Result<TokenResponse, TokenError> {
+fn refresh(
+    svc: &Services,
+    client: &Client,
+    params: &Params,
+    jkt: Option<&str>,
+) -> Result<TokenResponse, TokenError> {
     let token = params
         .get("refresh_token")
         .ok_or_else(|| oauth("invalid_request", "refresh_token is required"))?;
@@ -230,6 +287,16 @@ fn refresh(svc: &Services, client: &Client, params: &Params) -> Result<TokenResp
     }
     if now >= row.expires_at {
         return Err(oauth("invalid_grant", "the refresh token has expired"));
+    }
+    // Checked before rotation: a stolen token without the key must not spend the real one.
+    let bound = svc.store.grant(&row.grant_id)?.and_then(|g| g.dpop_jkt);
+    if let Some(bound) = bound {
+        if jkt != Some(bound.as_str()) {
+            return Err(oauth(
+                "invalid_dpop_proof",
+                "the refresh token is bound to a DPoP key this request does not prove",
+            ));
+        }
     }
     let (successor, successor_row) = new_refresh(svc, &row.grant_id, &client.client_id, now);
     let grant = match svc.store.rotate_refresh(&hash, &successor_row, now)? {
@@ -262,7 +329,16 @@ fn refresh(svc: &Services, client: &Client, params: &Params) -> Result<TokenResp
         }
         None => granted,
     };
-    let mut response = issue_for_grant(svc, client, &grant, &scopes, false, None, "refresh_token")?;
+    let mut response = issue_for_grant(
+        svc,
+        client,
+        &grant,
+        &scopes,
+        false,
+        None,
+        "refresh_token",
+        jkt,
+    )?;
     response.refresh_token = Some(successor);
     Ok(response)
 }
@@ -271,6 +347,7 @@ fn client_credentials(
     svc: &Services,
     client: &Client,
     params: &Params,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
     if client.is_public() {
         return Err(oauth(
@@ -303,6 +380,7 @@ fn client_credentials(
         jti: &jti,
         grant_id: None,
         auth: None,
+        jkt,
         now,
         ttl: svc.config.access_token_ttl_secs,
     });
@@ -318,7 +396,7 @@ fn client_credentials(
     ))?;
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: token_type(jkt),
         expires_in: svc.config.access_token_ttl_secs,
         refresh_token: None,
         id_token: None,
@@ -339,7 +417,17 @@ fn new_refresh(svc: &Services, grant_id: &str, client_id: &str, now: i64) -> (St
     (token, row)
 }
 
+/// RFC 9449 5: a DPoP-bound access token says so in `token_type`.
+fn token_type(jkt: Option<&str>) -> &'static str {
+    if jkt.is_some() {
+        "DPoP"
+    } else {
+        "Bearer"
+    }
+}
+
 /// Access token, ID token (for `openid`) and optionally a first refresh token for a grant.
+#[allow(clippy::too_many_arguments)]
 fn issue_for_grant(
     svc: &Services,
     client: &Client,
@@ -348,6 +436,7 @@ fn issue_for_grant(
     with_refresh: bool,
     nonce: Option<&str>,
     grant_type: &str,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
     let now = svc.now();
     let amr = grant.amr_list();
@@ -368,6 +457,7 @@ fn issue_for_grant(
         jti: &jti,
         grant_id: Some(&grant.id),
         auth: Some(auth.clone()),
+        jkt,
         now,
         ttl: svc.config.access_token_ttl_secs,
     });
@@ -418,7 +508,7 @@ fn issue_for_grant(
     ))?;
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
+        token_type: token_type(jkt),
         expires_in: svc.config.access_token_ttl_secs,
         refresh_token,
         id_token,

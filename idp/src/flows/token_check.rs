@@ -15,6 +15,9 @@ pub enum BearerError {
     InvalidToken(&'static str),
     #[error("the token lacks the scope {0}")]
     InsufficientScope(&'static str),
+    /// RFC 9449 7.1 invalid_dpop_proof.
+    #[error("{0}")]
+    InvalidDpopProof(&'static str),
     #[error(transparent)]
     Infra(#[from] Infra),
 }
@@ -79,8 +82,67 @@ pub fn verify_access_token(svc: &Services, token: &str) -> Result<Map<String, Va
     Ok(claims)
 }
 
-pub fn userinfo(svc: &Services, token: &str) -> Result<Map<String, Value>, BearerError> {
+/// How an access token was presented: scheme, and the DPoP proof that came with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Presentation<'a> {
+    pub dpop_scheme: bool,
+    pub proof: Option<&'a str>,
+    pub method: &'a str,
+    /// Path of the resource on this issuer (the proof's `htu`).
+    pub path: &'a str,
+}
+
+/// A DPoP-bound token (`cnf.jkt`) is accepted only with the DPoP scheme and a fresh proof by
+/// the same key for this very request and token; an unbound one only as a Bearer token.
+fn check_binding(
+    svc: &Services,
+    claims: &Map<String, Value>,
+    token: &str,
+    how: &Presentation<'_>,
+) -> Result<(), BearerError> {
+    let bound = claims
+        .get("cnf")
+        .and_then(|c| c.get("jkt"))
+        .and_then(Value::as_str);
+    match (bound, how.dpop_scheme) {
+        (None, false) => Ok(()),
+        (None, true) => Err(BearerError::InvalidToken("the token is not DPoP-bound")),
+        (Some(_), false) => Err(BearerError::InvalidToken(
+            "the token is DPoP-bound: present it with the DPoP scheme and a proof",
+        )),
+        (Some(jkt), true) => {
+            let proof = how
+                .proof
+                .ok_or(BearerError::InvalidDpopProof("a DPoP proof is required"))?;
+            let request = super::dpop::Request {
+                method: how.method,
+                path: how.path,
+                access_token: Some(token),
+                require_nonce: false,
+            };
+            match super::dpop::verify(svc, proof, request)? {
+                Ok(key) if key == jkt => Ok(()),
+                Ok(_) => Err(BearerError::InvalidDpopProof(
+                    "the proof is signed by another key than the token is bound to",
+                )),
+                Err(crate::domain::dpop::DpopError::Invalid(why)) => {
+                    Err(BearerError::InvalidDpopProof(why))
+                }
+                Err(crate::domain::dpop::DpopError::UseNonce) => {
+                    Err(BearerError::InvalidDpopProof("a nonce is required"))
+                }
+            }
+        }
+    }
+}
+
+pub fn userinfo(
+    svc: &Services,
+    token: &str,
+    how: &Presentation<'_>,
+) -> Result<Map<String, Value>, BearerError> {
     let at = verify_access_token(svc, token)?;
+    check_binding(svc, &at, token, how)?;
     let scopes = ScopeSet::parse(at.get("scope").and_then(Value::as_str).unwrap_or(""));
     if !scopes.contains(scope::OPENID) {
         return Err(BearerError::InsufficientScope("openid"));
@@ -110,8 +172,14 @@ pub fn introspect(svc: &Services, caller: &Client, token: &str) -> Result<Value,
             {
                 let mut out = Map::new();
                 out.insert("active".into(), json!(true));
-                out.insert("token_type".into(), json!("Bearer"));
+                // RFC 9449 6.2: a bound token is described as DPoP, with its `cnf`.
+                let bound = c.get("cnf").is_some();
+                out.insert(
+                    "token_type".into(),
+                    json!(if bound { "DPoP" } else { "Bearer" }),
+                );
                 for k in [
+                    "cnf",
                     "scope",
                     "client_id",
                     "sub",
@@ -129,9 +197,10 @@ pub fn introspect(svc: &Services, caller: &Client, token: &str) -> Result<Value,
                 }
                 Ok(Value::Object(out))
             }
-            Ok(_) | Err(BearerError::InvalidToken(_)) | Err(BearerError::InsufficientScope(_)) => {
-                Ok(inactive)
-            }
+            Ok(_)
+            | Err(BearerError::InvalidToken(_))
+            | Err(BearerError::InsufficientScope(_))
+            | Err(BearerError::InvalidDpopProof(_)) => Ok(inactive),
             Err(BearerError::Infra(e)) => Err(e),
         };
     }

@@ -70,6 +70,10 @@ impl ClientRow {
             status: self.status.parse().map_err(|_| corrupt("status"))?,
             status_reason: self.status_reason.clone(),
             created_at: self.created_at,
+            dpop_bound: serde_json::from_str::<serde_json::Value>(&self.metadata)
+                .ok()
+                .and_then(|m| m.get("dpop_bound_access_tokens").and_then(|v| v.as_bool()))
+                .unwrap_or(false),
         })
     }
 }

@@ -24,6 +24,18 @@ pub struct GrantRow {
     pub code_expires_at: i64,
     pub code_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The DPoP key a public client's refresh tokens are bound to.
+    pub dpop_jkt: Option<String>,
+}
+
+impl Store {
+    /// Binds a grant's refresh tokens to a DPoP key (at the code exchange).
+    pub fn bind_grant_dpop(&self, grant_id: &str, jkt: &str) -> StoreResult<()> {
+        diesel::update(grants::table.find(grant_id))
+            .set(grants::dpop_jkt.eq(jkt))
+            .execute(&mut *self.conn()?)?;
+        Ok(())
+    }
 }
 
 impl GrantRow {

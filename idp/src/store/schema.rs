@@ -115,6 +115,7 @@ diesel::table! {
         code_expires_at -> BigInt,
         code_used_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        dpop_jkt -> Nullable<Text>,
     }
 }
 

@@ -22,6 +22,11 @@ pub enum WebError {
         description: Option<String>,
         scope: Option<&'static str>,
     },
+    /// An error for a token presented with the DPoP scheme (RFC 9449 7.1).
+    Dpop {
+        error: &'static str,
+        description: String,
+    },
     Page {
         status: StatusCode,
         frame: Box<Frame>,
@@ -46,6 +51,7 @@ impl std::fmt::Display for WebError {
                 error, description, ..
             } => write!(f, "{error}: {description}"),
             WebError::Bearer { error, .. } => write!(f, "bearer {}", error.unwrap_or("missing")),
+            WebError::Dpop { error, .. } => write!(f, "dpop {error}"),
             WebError::Page { title, message, .. } => write!(f, "{title}: {message}"),
             WebError::Unavailable { .. } => f.write_str("service unavailable"),
             WebError::Internal { .. } => f.write_str("internal error"),
@@ -116,6 +122,7 @@ impl ResponseError for WebError {
             WebError::OAuth { status, .. }
             | WebError::Bearer { status, .. }
             | WebError::Page { status, .. } => *status,
+            WebError::Dpop { .. } => StatusCode::UNAUTHORIZED,
             WebError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -162,6 +169,15 @@ impl ResponseError for WebError {
                     Some(e) => b.json(json!({ "error": e, "error_description": description })),
                     None => b.finish(),
                 }
+            }
+            WebError::Dpop { error, description } => {
+                let challenge = format!(
+                    r#"DPoP algs="ES256 RS256", error="{error}", error_description="{}""#,
+                    quote_safe(description)
+                );
+                let mut b = HttpResponse::build(status);
+                no_store(&mut b).insert_header((header::WWW_AUTHENTICATE, challenge));
+                b.json(json!({ "error": error, "error_description": description }))
             }
             WebError::Page {
                 frame,

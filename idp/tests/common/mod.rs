@@ -132,7 +132,14 @@ impl TestServer {
                         request_object_alg: None,
                         backchannel_logout_uri: spec.backchannel_logout_uri,
                         approve: spec.approve,
-                        metadata: Default::default(),
+                        metadata: if spec.dpop {
+                            serde_json::Map::from_iter([(
+                                "dpop_bound_access_tokens".to_owned(),
+                                serde_json::Value::Bool(true),
+                            )])
+                        } else {
+                            Default::default()
+                        },
                         registration_token_hash: None,
                     },
                     "test",
@@ -171,6 +178,8 @@ pub struct ClientSpec {
     pub jwks: Option<serde_json::Value>,
     pub backchannel_logout_uri: Option<String>,
     pub approve: bool,
+    /// Registered with `dpop_bound_access_tokens`.
+    pub dpop: bool,
 }
 
 impl Default for ClientSpec {
@@ -200,6 +209,7 @@ impl Default for ClientSpec {
             jwks: None,
             backchannel_logout_uri: None,
             approve: true,
+            dpop: false,
         }
     }
 }

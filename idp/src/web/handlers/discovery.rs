@@ -28,6 +28,7 @@ pub fn document(svc: &Services) -> serde_json::Value {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": ["ES256", "RS256"],
         "claims_supported": scope::ALL_CLAIMS.iter().chain(["iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "azp", "at_hash"].iter()).collect::<Vec<_>>(),
         "claims_parameter_supported": true,
         "claim_types_supported": ["normal"],

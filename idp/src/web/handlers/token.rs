@@ -87,6 +87,25 @@ pub fn presented_credentials(req: &HttpRequest, form: &Params) -> Result<Present
     })
 }
 
+/// The `DPoP` request header: at most one (RFC 9449 4.3 step 1).
+pub fn dpop_header(req: &HttpRequest) -> Result<Option<String>, WebError> {
+    let mut values = req.headers().get_all("dpop");
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(WebError::oauth(
+            "invalid_dpop_proof",
+            "send exactly one DPoP header",
+        ));
+    }
+    match first {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .map(|s| Some(s.trim().to_owned()))
+            .map_err(|_| WebError::oauth("invalid_dpop_proof", "the DPoP header is not text")),
+    }
+}
+
 fn is_form(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
@@ -136,9 +155,20 @@ pub async fn token(
 ) -> Result<HttpResponse, WebError> {
     let form = parse_form(&req, &body)?;
     let presented = presented_credentials(&req, &form)?;
-    let result = blocking(&svc, move |s| token::exchange(s, &form, presented)).await?;
+    let proof = dpop_header(&req)?;
+    let result = blocking(&svc, move |s| {
+        token::exchange(s, &form, presented, proof.as_deref())
+    })
+    .await?;
     match result {
         Ok(tokens) => Ok(json_no_store(tokens)),
+        Err(TokenError::UseDpopNonce { nonce }) => Ok(HttpResponse::BadRequest()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header(("DPoP-Nonce", nonce))
+            .json(serde_json::json!({
+                "error": "use_dpop_nonce",
+                "error_description": "put the server nonce from the DPoP-Nonce header in the proof",
+            }))),
         Err(TokenError::OAuth { error, description }) => Err(WebError::oauth(error, description)),
         Err(TokenError::InvalidClient { description, basic }) => Err(WebError::OAuth {
             status: StatusCode::UNAUTHORIZED,

@@ -1,13 +1,21 @@
-//! The UserInfo endpoint (OIDC Core 5.3) with Bearer tokens (RFC 6750: header, or form body).
+//! The UserInfo endpoint (OIDC Core 5.3) with Bearer tokens (RFC 6750: header, or form body)
+//! and DPoP-bound tokens (RFC 9449 7: `Authorization: DPoP` plus a `DPoP` proof).
+use super::token::dpop_header;
 use super::{blocking, infra_json};
 use crate::domain::params::Params;
-use crate::flows::token_check::{self, BearerError};
+use crate::flows::token_check::{self, BearerError, Presentation};
 use crate::services::Services;
 use crate::web::WebError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-fn header_token(req: &HttpRequest) -> Result<Option<String>, WebError> {
+/// A token from the Authorization header, and whether its scheme was DPoP.
+struct Presented {
+    token: String,
+    dpop_scheme: bool,
+}
+
+fn header_token(req: &HttpRequest) -> Result<Option<Presented>, WebError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -15,12 +23,20 @@ fn header_token(req: &HttpRequest) -> Result<Option<String>, WebError> {
         .to_str()
         .map_err(|_| invalid_request("malformed Authorization header"))?;
     match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim().to_owned()))
+        Some((scheme, token)) if !token.trim().is_empty() => {
+            let dpop_scheme = if scheme.eq_ignore_ascii_case("bearer") {
+                false
+            } else if scheme.eq_ignore_ascii_case("dpop") {
+                true
+            } else {
+                return Err(invalid_request("use the Bearer or DPoP scheme"));
+            };
+            Ok(Some(Presented {
+                token: token.trim().to_owned(),
+                dpop_scheme,
+            }))
         }
-        _ => Err(invalid_request("use the Bearer scheme")),
+        _ => Err(invalid_request("use the Bearer or DPoP scheme")),
     }
 }
 
@@ -35,7 +51,7 @@ fn invalid_request(description: &str) -> WebError {
 
 pub async fn get(req: HttpRequest, svc: web::Data<Services>) -> Result<HttpResponse, WebError> {
     let token = header_token(&req)?;
-    answer(svc, token).await
+    answer(&req, svc, token).await
 }
 
 pub async fn post(
@@ -45,16 +61,23 @@ pub async fn post(
 ) -> Result<HttpResponse, WebError> {
     let in_header = header_token(&req)?;
     let form = Params::parse_urlencoded(&body);
-    let in_body = form.get("access_token").map(str::to_owned);
+    let in_body = form.get("access_token").map(|t| Presented {
+        token: t.to_owned(),
+        dpop_scheme: false,
+    });
     if in_header.is_some() && in_body.is_some() {
         return Err(invalid_request("send the token in one place only"));
     }
-    answer(svc, in_header.or(in_body)).await
+    answer(&req, svc, in_header.or(in_body)).await
 }
 
-async fn answer(svc: web::Data<Services>, token: Option<String>) -> Result<HttpResponse, WebError> {
+async fn answer(
+    req: &HttpRequest,
+    svc: web::Data<Services>,
+    presented: Option<Presented>,
+) -> Result<HttpResponse, WebError> {
     // RFC 6750 3.1: a request without a token gets a bare challenge, no error code.
-    let Some(token) = token else {
+    let Some(presented) = presented else {
         return Err(WebError::Bearer {
             status: StatusCode::UNAUTHORIZED,
             error: None,
@@ -62,10 +85,31 @@ async fn answer(svc: web::Data<Services>, token: Option<String>) -> Result<HttpR
             scope: None,
         });
     };
-    match blocking(&svc, move |s| token_check::userinfo(s, &token)).await? {
+    let proof = dpop_header(req)?;
+    let method = req.method().as_str().to_owned();
+    let dpop_scheme = presented.dpop_scheme;
+    let result = blocking(&svc, move |s| {
+        let how = Presentation {
+            dpop_scheme,
+            proof: proof.as_deref(),
+            method: &method,
+            path: "/userinfo",
+        };
+        token_check::userinfo(s, &presented.token, &how)
+    })
+    .await?;
+    match result {
         Ok(claims) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(claims)),
+        Err(BearerError::InvalidToken(d)) if dpop_scheme => Err(WebError::Dpop {
+            error: "invalid_token",
+            description: d.into(),
+        }),
+        Err(BearerError::InvalidDpopProof(d)) => Err(WebError::Dpop {
+            error: "invalid_dpop_proof",
+            description: d.into(),
+        }),
         Err(BearerError::InvalidToken(d)) => Err(WebError::Bearer {
             status: StatusCode::UNAUTHORIZED,
             error: Some("invalid_token"),
