@@ -28,6 +28,9 @@ pub enum GrantType {
     AuthorizationCode,
     RefreshToken,
     ClientCredentials,
+    /// RFC 8628: kiosks and TVs.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
 }
 
 macro_rules! string_enum {
@@ -80,7 +83,7 @@ impl FromStr for RequestObjectAlg {
 
 string_enum!(ClientStatus { Pending => "pending", Approved => "approved", Rejected => "rejected", Suspended => "suspended" });
 string_enum!(AuthMethod { ClientSecretBasic => "client_secret_basic", ClientSecretPost => "client_secret_post", PrivateKeyJwt => "private_key_jwt", None => "none" });
-string_enum!(GrantType { AuthorizationCode => "authorization_code", RefreshToken => "refresh_token", ClientCredentials => "client_credentials" });
+string_enum!(GrantType { AuthorizationCode => "authorization_code", RefreshToken => "refresh_token", ClientCredentials => "client_credentials", DeviceCode => "urn:ietf:params:oauth:grant-type:device_code" });
 
 /// A registered app as the domain sees it. The secret is never here: only its hash, in the store.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@ pub mod acr;
 pub mod audit;
 pub mod authorize;
 pub mod client;
+pub mod device;
 pub mod dpop;
 pub mod id_number;
 pub mod params;

@@ -7,6 +7,7 @@ pub mod client_auth;
 pub mod client_keys;
 pub mod clients;
 pub mod counters;
+pub mod device;
 pub mod dpop;
 pub mod keyring;
 pub mod login;

@@ -79,7 +79,7 @@ impl From<ClientAuthError> for TokenError {
     }
 }
 
-fn oauth(error: &'static str, description: &str) -> TokenError {
+pub(super) fn oauth(error: &'static str, description: &str) -> TokenError {
     TokenError::OAuth {
         error,
         description: description.to_owned(),
@@ -113,7 +113,7 @@ pub fn exchange(
         Err(_) => {
             return Err(oauth(
                 "unsupported_grant_type",
-                "supported: authorization_code, refresh_token, client_credentials",
+                "supported: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code",
             ))
         }
     };
@@ -137,6 +137,7 @@ pub fn exchange(
         GrantType::AuthorizationCode => authorization_code(svc, &client, params, jkt),
         GrantType::RefreshToken => refresh(svc, &client, params, jkt),
         GrantType::ClientCredentials => client_credentials(svc, &client, params, jkt),
+        GrantType::DeviceCode => super::device::redeem(svc, &client, params, jkt),
     };
     svc.counters.count(
         &client.client_id,
@@ -428,7 +429,7 @@ fn token_type(jkt: Option<&str>) -> &'static str {
 
 /// Access token, ID token (for `openid`) and optionally a first refresh token for a grant.
 #[allow(clippy::too_many_arguments)]
-fn issue_for_grant(
+pub(super) fn issue_for_grant(
     svc: &Services,
     client: &Client,
     grant: &GrantRow,

@@ -5,6 +5,7 @@ pub mod auth_requests;
 pub mod clients;
 pub mod connection;
 pub mod consents;
+pub mod device_codes;
 pub mod error;
 pub mod grants;
 pub mod passkeys;

@@ -207,3 +207,22 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+
+diesel::table! {
+    device_codes (device_code_hash) {
+        device_code_hash -> Text,
+        user_code -> Text,
+        client_id -> Text,
+        scope -> Text,
+        status -> Text,
+        sub -> Nullable<Text>,
+        sid -> Nullable<Text>,
+        acr -> Nullable<Text>,
+        amr -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
+        interval_secs -> BigInt,
+        last_poll_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}

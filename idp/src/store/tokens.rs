@@ -65,6 +65,7 @@ impl Store {
         n += diesel::delete(auth_requests::table.filter(auth_requests::expires_at.lt(now)))
             .execute(&mut *conn)?;
         n += self.purge_ceremonies(now)?;
+        n += self.purge_device_codes(now)?;
         n += diesel::delete(sessions::table.filter(sessions::expires_at.lt(now)))
             .execute(&mut *conn)?;
         n += diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now)))

@@ -2,6 +2,7 @@
 pub mod account_page;
 pub mod browser;
 pub mod csrf;
+pub mod device_page;
 pub mod error;
 pub mod handlers;
 pub mod i18n;

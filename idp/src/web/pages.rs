@@ -91,6 +91,8 @@ pub fn layout(f: &Frame, title: &str, body: &str) -> String {
 #[derive(Debug)]
 pub struct LoginPage<'a> {
     pub request_id: Option<&'a str>,
+    /// A local page to return to after a login that serves no authorization request.
+    pub next: Option<&'a str>,
     pub client_name: Option<&'a str>,
     pub username: &'a str,
     pub error: Option<String>,
@@ -127,6 +129,7 @@ pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
         r#"<form method="post" action="/login" class="card">
 <input type="hidden" name="csrf" value="{csrf}">
 <input type="hidden" name="req" value="{req}">
+<input type="hidden" name="next" value="{next}">
 <label for="username">{ul}</label>
 <input id="username" name="username" type="text" autocomplete="username webauthn" inputmode="text" maxlength="64" required value="{uv}" aria-describedby="{described}">
 <p class="help" id="username-help">{uh}</p>
@@ -136,6 +139,7 @@ pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
 </form>"#,
         csrf = esc(&f.csrf),
         req = esc(p.request_id.unwrap_or("")),
+        next = esc(p.next.unwrap_or("")),
         ul = esc(t.username),
         uv = esc(p.username),
         uh = esc(t.username_help),
@@ -154,7 +158,7 @@ fn passkey_login_block(f: &Frame, p: &LoginPage<'_>) -> String {
         String::new()
     };
     format!(
-        r#"<section class="card passkey" id="passkey-login" data-req="{req}" data-working="{working}" data-cancelled="{cancelled}" hidden>
+        r#"<section class="card passkey" id="passkey-login" data-req="{req}" data-next="{next}" data-working="{working}" data-cancelled="{cancelled}" hidden>
 {step_up}<button type="button" id="passkey-login-button" class="primary">{button}</button>
 <p class="help">{help}</p>
 <p id="passkey-status" class="status" role="status" aria-live="polite"></p>
@@ -162,6 +166,7 @@ fn passkey_login_block(f: &Frame, p: &LoginPage<'_>) -> String {
 <p class="or">{or}</p>
 <script src="/static/passkey.js" defer></script>"#,
         req = esc(p.request_id.unwrap_or("")),
+        next = esc(p.next.unwrap_or("")),
         working = esc(pt.working),
         cancelled = esc(pt.cancelled),
         button = esc(pt.login_button),

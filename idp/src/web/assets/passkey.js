@@ -96,7 +96,10 @@
 
   function finishLogin(box, ceremony, cred) {
     return post('/webauthn/login/finish', { ceremony: ceremony, credential: credentialJSON(cred) })
-      .then(function (res) { window.location.assign(res.redirect_to); });
+      .then(function (res) {
+        // Without an authorization request, go back to the page that sent the citizen here.
+        window.location.assign(box.dataset.req ? res.redirect_to : (box.dataset.next || res.redirect_to));
+      });
   }
 
   var autofill = null;

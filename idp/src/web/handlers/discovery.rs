@@ -17,10 +17,11 @@ pub fn document(svc: &Services) -> serde_json::Value {
         "end_session_endpoint": e("/logout"),
         "introspection_endpoint": e("/introspect"),
         "revocation_endpoint": e("/revoke"),
+        "device_authorization_endpoint": e("/device_authorization"),
         "scopes_supported": scope::SUPPORTED,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::domain::device::GRANT_TYPE],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
@@ -37,8 +38,12 @@ pub fn document(svc: &Services) -> serde_json::Value {
         "require_request_uri_registration": false,
         "request_object_signing_alg_values_supported": ["none", "RS256", "ES256"],
         "authorization_response_iss_parameter_supported": true,
-        // Only what a login can reach today; the strong level arrives with passkeys.
-        "acr_values_supported": [acr::ACR_PASSWORD],
+        // Only what a login can reach here: the strong level needs passkeys (a WebAuthn RP).
+        "acr_values_supported": if svc.webauthn.is_some() {
+            vec![acr::ACR_PASSWORD, acr::ACR_STRONG]
+        } else {
+            vec![acr::ACR_PASSWORD]
+        },
         "display_values_supported": ["page", "popup", "touch", "wap"],
         "ui_locales_supported": ["zh-CN", "en"],
         "claims_locales_supported": ["zh-CN", "en"],

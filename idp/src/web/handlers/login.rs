@@ -15,6 +15,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 #[derive(Debug, serde::Deserialize)]
 pub struct LoginQuery {
     pub req: Option<String>,
+    pub next: Option<String>,
 }
 
 pub async fn page(
@@ -23,7 +24,13 @@ pub async fn page(
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, WebError> {
     let browser = Browser::of(&req, &svc);
-    let request_id = query.into_inner().req.filter(|r| !r.is_empty());
+    let query = query.into_inner();
+    let next = query
+        .next
+        .as_deref()
+        .map(|n| super::prefs::safe_return_path(Some(n)).to_owned())
+        .filter(|n| n != "/");
+    let request_id = query.req.filter(|r| !r.is_empty());
     let lookup = request_id.clone();
     let parked = match lookup {
         Some(id) => blocking(&svc, move |s| authorize::parked(s, &id))
@@ -48,6 +55,7 @@ pub async fn page(
         .unwrap_or_default();
     let page = LoginPage {
         request_id: request_id.as_deref(),
+        next: next.as_deref(),
         client_name: parked.as_ref().map(|(_, c)| c.name.as_str()),
         username: &hint,
         error: None,
@@ -108,7 +116,7 @@ pub async fn submit(
             );
             let next = match &request_id {
                 Some(id) => format!("/authorize/resume?req={id}"),
-                None => "/".to_owned(),
+                None => super::prefs::safe_return_path(form.get("next")).to_owned(),
             };
             Ok(HttpResponse::SeeOther()
                 .cookie(session_cookie)
@@ -142,6 +150,7 @@ pub async fn submit(
                 };
             let page = LoginPage {
                 request_id: request_id.as_deref(),
+                next: form.get("next"),
                 client_name: None,
                 username: shown,
                 error: Some(message),

@@ -1,6 +1,7 @@
 //! One file per endpoint family; `routes` is the map of the provider.
 mod account;
 mod authorize;
+mod device;
 mod discovery;
 mod health;
 mod login;
@@ -45,6 +46,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(logout::post))
         .route("/register", web::post().to(register::create))
         .route("/register/{client_id}", web::get().to(register::read))
+        .route(
+            "/device_authorization",
+            web::post().to(device::authorization),
+        )
+        .route("/device", web::get().to(device::page))
+        .route("/device", web::post().to(device::decide))
         .route("/account", web::get().to(account::page))
         .route(
             "/account/passkeys/remove",

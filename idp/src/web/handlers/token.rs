@@ -116,7 +116,7 @@ fn is_form(req: &HttpRequest) -> bool {
         })
 }
 
-fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<Params, WebError> {
+pub fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<Params, WebError> {
     if !is_form(req) {
         return Err(WebError::oauth(
             "invalid_request",
@@ -141,7 +141,7 @@ fn client_error(e: ClientAuthError) -> WebError {
     }
 }
 
-fn json_no_store(body: impl serde::Serialize) -> HttpResponse {
+pub fn json_no_store(body: impl serde::Serialize) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
@@ -162,21 +162,28 @@ pub async fn token(
     .await?;
     match result {
         Ok(tokens) => Ok(json_no_store(tokens)),
-        Err(TokenError::UseDpopNonce { nonce }) => Ok(HttpResponse::BadRequest()
+        Err(e) => token_error(e),
+    }
+}
+
+/// A token-endpoint style error (RFC 6749 5.2, RFC 9449 8) as HTTP.
+pub fn token_error(e: TokenError) -> Result<HttpResponse, WebError> {
+    match e {
+        TokenError::UseDpopNonce { nonce } => Ok(HttpResponse::BadRequest()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header(("DPoP-Nonce", nonce))
             .json(serde_json::json!({
                 "error": "use_dpop_nonce",
                 "error_description": "put the server nonce from the DPoP-Nonce header in the proof",
             }))),
-        Err(TokenError::OAuth { error, description }) => Err(WebError::oauth(error, description)),
-        Err(TokenError::InvalidClient { description, basic }) => Err(WebError::OAuth {
+        TokenError::OAuth { error, description } => Err(WebError::oauth(error, description)),
+        TokenError::InvalidClient { description, basic } => Err(WebError::OAuth {
             status: StatusCode::UNAUTHORIZED,
             error: "invalid_client",
             description,
             basic_challenge: basic,
         }),
-        Err(TokenError::Infra(e)) => Err(infra_json(e)),
+        TokenError::Infra(e) => Err(infra_json(e)),
     }
 }
 
