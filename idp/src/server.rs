@@ -26,12 +26,35 @@ pub fn spawn_housekeeping(svc: Shared) {
             let _ = tokio::task::spawn_blocking(move || s.counters.flush(&s.store, &s.clock)).await;
         }
     });
+    spawn_qr_watcher(svc.clone());
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(300));
+
         loop {
             tick.tick().await;
             let s = svc.clone();
             let _ = tokio::task::spawn_blocking(move || s.store.purge_expired(s.now())).await;
+        }
+    });
+}
+
+/// Wakes browsers waiting on QR logins answered on another replica: one query for all of them
+/// every half second, and only while some wait.
+pub fn spawn_qr_watcher(svc: Shared) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            if svc.qr_hub.is_idle() {
+                continue;
+            }
+            let s = svc.clone();
+            if let Ok(Ok(changed)) =
+                tokio::task::spawn_blocking(move || s.store.qr_logins_changed_since(s.now() - 5))
+                    .await
+            {
+                svc.qr_hub.wake(&changed);
+            }
         }
     });
 }

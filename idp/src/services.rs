@@ -58,6 +58,8 @@ pub struct Services {
     pub passwords: crate::flows::password_pool::PasswordPool,
     /// Calls to client-named URLs in flight (see `flows::outbound`).
     pub outbound_slots: tokio::sync::Semaphore,
+    /// Browsers waiting on a QR login's status (see `flows::qr`).
+    pub qr_hub: crate::flows::qr::QrHub,
     /// The WebAuthn relying party; `None` when passkeys are off (see `flows::passkeys`).
     pub webauthn: Option<webauthn_rs::Webauthn>,
 }
@@ -104,6 +106,7 @@ impl Services {
             counters: Counters::default(),
             jwks_cache: Default::default(),
             webauthn,
+            qr_hub: Default::default(),
             outbound_slots: tokio::sync::Semaphore::new(crate::flows::outbound::MAX_CONCURRENT),
             passwords: crate::flows::password_pool::PasswordPool::start(
                 std::thread::available_parallelism()

@@ -3,49 +3,12 @@
 #![allow(clippy::unwrap_used)]
 mod common;
 
+use common::app::Device;
 use common::browser::{query_of, Browser};
 use common::flow::{self, jwt_parts};
 use common::{id_number, ClientSpec, TestClient, TestServer, PASSWORD};
 use idp::domain::client::{AuthMethod, GrantType};
 use serde_json::{json, Value};
-
-/// The phone's device key, signing proofs as the government app does (its clock agrees with
-/// the server's).
-struct Device {
-    key: keys::SigningKey,
-    clock: std::sync::Arc<idp::clock::ManualClock>,
-}
-
-impl Device {
-    fn new(server: &TestServer) -> Self {
-        Self {
-            key: keys::SigningKey::generate(keys::Alg::ES256).unwrap(),
-            clock: server.clock.clone(),
-        }
-    }
-
-    fn jkt(&self) -> String {
-        self.key.verifier().thumbprint().to_owned()
-    }
-
-    fn proof(&self, method: &str, url: &str, nonce: Option<&str>, token: Option<&str>) -> String {
-        let mut claims = json!({
-            "jti": keys::random_token(12),
-            "htm": method,
-            "htu": url,
-            "iat": idp::clock::Clock::now(&*self.clock),
-        });
-        if let Some(n) = nonce {
-            claims["nonce"] = json!(n);
-        }
-        if let Some(t) = token {
-            claims["ath"] = json!(keys::sha256_b64(t.as_bytes()));
-        }
-        self.key
-            .sign_self_contained("dpop+jwt", claims.as_object().unwrap())
-            .unwrap()
-    }
-}
 
 struct Answer {
     status: u16,

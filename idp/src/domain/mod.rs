@@ -10,6 +10,7 @@ pub mod params;
 pub mod passkey;
 pub mod password;
 pub mod pkce;
+pub mod qr;
 pub mod scope;
 pub mod throttle;
 pub mod tokens;

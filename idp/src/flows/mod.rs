@@ -15,6 +15,7 @@ pub mod logout;
 pub mod outbound;
 pub mod passkeys;
 pub mod password_pool;
+pub mod qr;
 pub mod registration;
 pub mod request_object;
 pub mod sessions;

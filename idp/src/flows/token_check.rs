@@ -136,6 +136,23 @@ fn check_binding(
     }
 }
 
+/// The citizen behind a call of the government app: a DPoP-bound access token presented with
+/// the DPoP scheme and a proof for this request. Returns the token's claims.
+pub fn app_caller(
+    svc: &Services,
+    token: &str,
+    how: &Presentation<'_>,
+) -> Result<Map<String, Value>, BearerError> {
+    if !how.dpop_scheme {
+        return Err(BearerError::InvalidToken(
+            "the app must present a DPoP-bound token with the DPoP scheme",
+        ));
+    }
+    let claims = verify_access_token(svc, token)?;
+    check_binding(svc, &claims, token, how)?;
+    Ok(claims)
+}
+
 pub fn userinfo(
     svc: &Services,
     token: &str,

@@ -9,6 +9,7 @@ pub mod device_codes;
 pub mod error;
 pub mod grants;
 pub mod passkeys;
+pub mod qr_logins;
 pub mod schema;
 pub mod sessions;
 pub mod signing_keys;

@@ -226,3 +226,20 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+
+diesel::table! {
+    qr_logins (id_hash) {
+        id_hash -> Text,
+        binding_hash -> Text,
+        request_id -> Nullable<Text>,
+        status -> Text,
+        sub -> Nullable<Text>,
+        acr -> Nullable<Text>,
+        amr -> Nullable<Text>,
+        client_ip -> Text,
+        browser -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}

@@ -119,6 +119,7 @@ pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
     if p.passkeys {
         body.push_str(&passkey_login_block(f, p));
     }
+    body.push_str(&qr_login_block(f, p));
     let described = if p.error.is_some() {
         "username-help login-error"
     } else {
@@ -147,6 +148,40 @@ pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
         lb = esc(t.login_button),
     );
     layout(f, t.login_title, &body)
+}
+
+/// The QR code for the government app; drawn and kept fresh by `/static/qr.js`.
+fn qr_login_block(f: &Frame, p: &LoginPage<'_>) -> String {
+    let zh = f.lang == super::i18n::Lang::Zh;
+    let pick = |zh_text: &'static str, en_text: &'static str| if zh { zh_text } else { en_text };
+    format!(
+        r##"<section class="card qr" id="qr-login" data-req="{req}" data-next="{next}" data-waiting="{waiting}" data-scanned="{scanned}" data-approved="{approved}" data-denied="{denied}" data-expired="{expired}" hidden>
+<h2>{title}</h2>
+<img id="qr-image" alt="{alt}" width="220" height="220">
+<p id="qr-status" class="status" role="status" aria-live="polite">{waiting}</p>
+<p><a id="qr-link" href="#">{link}</a></p>
+</section>
+<script src="/static/qr.js" defer></script>"##,
+        req = esc(p.request_id.unwrap_or("")),
+        next = esc(p.next.unwrap_or("")),
+        title = pick("扫码登录", "Log in with the government app"),
+        alt = pick(
+            "登录二维码：请用国家政务服务App扫描",
+            "Login QR code: scan it with the government app"
+        ),
+        waiting = pick("待扫码", "Waiting for a scan"),
+        scanned = pick("已扫码，请在手机上确认", "Scanned: confirm on your phone"),
+        approved = pick("已确认，正在登录……", "Confirmed, logging in…"),
+        denied = pick("已拒绝", "Denied"),
+        expired = pick(
+            "二维码已过期，正在刷新……",
+            "The code expired; drawing a new one…"
+        ),
+        link = pick(
+            "无法扫码？在装有政务App的手机上打开此链接",
+            "Cannot scan? Open this link on the phone with the app"
+        ),
+    )
 }
 
 /// The fingerprint button; hidden until the script finds WebAuthn in the browser.

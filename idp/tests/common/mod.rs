@@ -3,6 +3,7 @@
 //! PostgreSQL server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod app;
 pub mod browser;
 pub mod flow;
 pub mod passkey;
@@ -69,6 +70,7 @@ impl TestServer {
             .unwrap()
             .unwrap();
         let server = idp::web::server(svc.clone(), listener).unwrap();
+        idp::server::spawn_qr_watcher(svc.clone());
         let handle = server.handle();
         actix_web::rt::spawn(server);
         Self {

@@ -7,6 +7,7 @@ mod health;
 mod login;
 mod logout;
 mod prefs;
+mod qr;
 mod register;
 mod token;
 mod userinfo;
@@ -52,6 +53,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/device", web::get().to(device::page))
         .route("/device", web::post().to(device::decide))
+        .route("/qr/start", web::post().to(qr::start))
+        .route("/qr/image", web::get().to(qr::image))
+        .route("/qr/status", web::get().to(qr::status))
+        .route("/qr/scan", web::post().to(qr::scan))
+        .route("/qr/answer", web::post().to(qr::answer))
+        .route("/qr/{id}", web::get().to(qr::open_link))
+        .route("/static/qr.js", web::get().to(prefs::qr_script))
         .route("/account", web::get().to(account::page))
         .route(
             "/account/passkeys/remove",

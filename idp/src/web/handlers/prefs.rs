@@ -79,3 +79,10 @@ pub async fn passkey_script() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../assets/passkey.js"))
 }
+
+pub async fn qr_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../assets/qr.js"))
+}

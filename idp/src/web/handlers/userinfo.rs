@@ -10,12 +10,12 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// A token from the Authorization header, and whether its scheme was DPoP.
-struct Presented {
-    token: String,
-    dpop_scheme: bool,
+pub(super) struct Presented {
+    pub(super) token: String,
+    pub(super) dpop_scheme: bool,
 }
 
-fn header_token(req: &HttpRequest) -> Result<Option<Presented>, WebError> {
+pub(super) fn header_token(req: &HttpRequest) -> Result<Option<Presented>, WebError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };

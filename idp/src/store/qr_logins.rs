@@ -1,0 +1,106 @@
+//! QR-code logins in flight.
+use super::schema::qr_logins;
+use super::{Store, StoreResult};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = qr_logins)]
+pub struct QrLoginRow {
+    pub id_hash: String,
+    pub binding_hash: String,
+    pub request_id: Option<String>,
+    pub status: String,
+    pub sub: Option<String>,
+    pub acr: Option<String>,
+    pub amr: Option<String>,
+    pub client_ip: String,
+    pub browser: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub expires_at: i64,
+}
+
+/// The app's answer.
+#[derive(Debug, Clone)]
+pub struct QrAnswer<'a> {
+    pub sub: &'a str,
+    pub acr: &'a str,
+    pub amr: &'a str,
+}
+
+impl Store {
+    pub fn insert_qr_login(&self, row: &QrLoginRow) -> StoreResult<()> {
+        diesel::insert_into(qr_logins::table)
+            .values(row)
+            .execute(&mut *self.conn()?)?;
+        Ok(())
+    }
+
+    pub fn qr_login(&self, id_hash: &str) -> StoreResult<Option<QrLoginRow>> {
+        Ok(qr_logins::table
+            .find(id_hash)
+            .select(QrLoginRow::as_select())
+            .first(&mut *self.conn()?)
+            .optional()?)
+    }
+
+    /// Moves a live login from one status to the next; false when it was not in `from` (or
+    /// expired), so two answers cannot both win.
+    pub fn advance_qr_login(
+        &self,
+        id_hash: &str,
+        from: &str,
+        to: &str,
+        answer: Option<&QrAnswer<'_>>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let live = qr_logins::table
+            .find(id_hash)
+            .filter(qr_logins::status.eq(from))
+            .filter(qr_logins::expires_at.gt(now));
+        let n = match answer {
+            Some(a) => diesel::update(live)
+                .set((
+                    qr_logins::status.eq(to),
+                    qr_logins::sub.eq(a.sub),
+                    qr_logins::acr.eq(a.acr),
+                    qr_logins::amr.eq(a.amr),
+                    qr_logins::updated_at.eq(now),
+                ))
+                .execute(&mut *self.conn()?)?,
+            None => diesel::update(live)
+                .set((qr_logins::status.eq(to), qr_logins::updated_at.eq(now)))
+                .execute(&mut *self.conn()?)?,
+        };
+        Ok(n == 1)
+    }
+
+    /// Marks an approved login as collected by its browser; true for the one caller that did.
+    /// An answer given just before the code expired may still be collected for a minute.
+    pub fn collect_qr_login(&self, id_hash: &str, now: i64) -> StoreResult<bool> {
+        Ok(diesel::update(
+            qr_logins::table
+                .find(id_hash)
+                .filter(qr_logins::status.eq("approved"))
+                .filter(qr_logins::expires_at.gt(now - 60)),
+        )
+        .set((qr_logins::status.eq("done"), qr_logins::updated_at.eq(now)))
+        .execute(&mut *self.conn()?)?
+            == 1)
+    }
+
+    /// Logins whose status changed at or after `since` (for the replica's status watcher).
+    pub fn qr_logins_changed_since(&self, since: i64) -> StoreResult<Vec<String>> {
+        Ok(qr_logins::table
+            .filter(qr_logins::updated_at.ge(since))
+            .select(qr_logins::id_hash)
+            .load(&mut *self.conn()?)?)
+    }
+
+    pub fn purge_qr_logins(&self, now: i64) -> StoreResult<usize> {
+        Ok(
+            diesel::delete(qr_logins::table.filter(qr_logins::expires_at.lt(now - 3600)))
+                .execute(&mut *self.conn()?)?,
+        )
+    }
+}

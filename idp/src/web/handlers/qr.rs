@@ -1,0 +1,363 @@
+//! QR-code login over HTTP: the login page's script (start, image, status by long polling) and
+//! the government app (scan, answer; DPoP-bound token). Errors are `{"error", "error_description"}`.
+use super::blocking;
+use super::userinfo::header_token;
+use crate::domain::qr::Status;
+use crate::flows::qr::{self, BrowserView, QrError};
+use crate::flows::token_check::{self, BearerError, Presentation};
+use crate::services::Services;
+use crate::store::qr_logins::QrAnswer;
+use crate::web::browser::{cookie_names, make_cookie, Browser};
+use crate::web::WebError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Duration;
+
+/// The cookie that ties codes to the browser that showed them.
+const BINDING_COOKIE: &str = "idp_qr";
+/// How long one status request waits for a change before answering anyway.
+const LONG_POLL: Duration = Duration::from_secs(25);
+
+fn error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": code, "error_description": description }))
+}
+
+fn refused(e: QrError) -> HttpResponse {
+    let (status, text) = match e {
+        QrError::UnknownCode => (
+            StatusCode::NOT_FOUND,
+            "no such login code (or it is finished)",
+        ),
+        QrError::NotYourCode => (
+            StatusCode::FORBIDDEN,
+            "this code was shown in another browser",
+        ),
+        QrError::WrongState => (
+            StatusCode::CONFLICT,
+            "the code cannot take this answer now (expired or already answered)",
+        ),
+        QrError::RequestExpired => (
+            StatusCode::BAD_REQUEST,
+            "the authorization request has expired",
+        ),
+    };
+    error(status, e.code(), text)
+}
+
+fn json_request(req: &HttpRequest, svc: &Services) -> bool {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    let same_origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .is_none_or(|o| o.to_str().ok() == Some(svc.config.issuer_origin().as_str()));
+    json && same_origin
+}
+
+#[derive(Deserialize)]
+struct StartBody {
+    #[serde(default)]
+    req: Option<String>,
+}
+
+pub async fn start(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    if !json_request(&req, &svc) {
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send JSON from this site",
+        ));
+    }
+    let Ok(input) = serde_json::from_slice::<StartBody>(&body) else {
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body is not valid",
+        ));
+    };
+    let browser = Browser::of(&req, &svc);
+    // One binding value per browser, kept across codes, so several tabs can each show one.
+    let binding = req
+        .cookie(BINDING_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() == 32);
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect::<String>();
+    let ip = browser.ip.clone();
+    let kept = binding.clone();
+    let started = blocking(&svc, move |s| {
+        qr::start(
+            s,
+            input.req.as_deref().filter(|r| !r.is_empty()),
+            kept.as_deref(),
+            &ip,
+            &user_agent,
+        )
+    })
+    .await?
+    .map_err(|e| WebError::infra(e, true, browser.lang(None)))?;
+    let started = match started {
+        Ok(s) => s,
+        Err(e) => return Ok(refused(e)),
+    };
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    if binding.is_none() {
+        response.cookie(make_cookie(
+            &svc,
+            BINDING_COOKIE,
+            started.binding.clone(),
+            None,
+        ));
+    }
+    Ok(response.json(json!({
+        "id": started.id,
+        "payload": started.payload,
+        "image": format!("/qr/image?id={}", started.id),
+        "expires_in": started.expires_in,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct IdQuery {
+    id: String,
+    #[serde(default)]
+    since: Option<String>,
+}
+
+pub async fn image(
+    svc: web::Data<Services>,
+    query: web::Query<IdQuery>,
+) -> Result<HttpResponse, WebError> {
+    let id = query.into_inner().id;
+    let svg = blocking(&svc, move |s| qr::image(s, &id))
+        .await?
+        .map_err(|e| WebError::infra(e, true, crate::web::i18n::Lang::Zh))?;
+    Ok(match svg {
+        Some(svg) => HttpResponse::Ok()
+            .content_type("image/svg+xml")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(svg),
+        None => HttpResponse::NotFound().finish(),
+    })
+}
+
+/// Long polling: answers as soon as the status differs from `since`, or after 25 s.
+pub async fn status(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    query: web::Query<IdQuery>,
+) -> Result<HttpResponse, WebError> {
+    let IdQuery { id, since } = query.into_inner();
+    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
+    let deadline = tokio::time::Instant::now() + LONG_POLL;
+    let notify = svc.qr_hub.subscribe(&id);
+    let answer = loop {
+        let woken = notify.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let (check_id, check_binding) = (id.clone(), binding.clone());
+        let view = blocking(&svc, move |s| {
+            qr::browser_view(s, &check_id, check_binding.as_deref())
+        })
+        .await?;
+        match view {
+            Err(e) => break Err(e),
+            Ok(Err(e)) => break Ok(Err(e)),
+            Ok(Ok(BrowserView::Status(s)))
+                if since.as_deref() == Some(s.as_str())
+                    && !matches!(s, Status::Expired | Status::Denied | Status::Done)
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                // Also re-check now and then: a missed wake-up costs at most 5 s.
+                let nap = (deadline - tokio::time::Instant::now()).min(Duration::from_secs(5));
+                let _ = tokio::time::timeout(nap, woken).await;
+            }
+            Ok(Ok(view)) => break Ok(Ok(view)),
+        }
+    };
+    svc.qr_hub.unsubscribe(&id, notify);
+    let answer = answer.map_err(|e| WebError::infra(e, true, crate::web::i18n::Lang::Zh))?;
+    Ok(match answer {
+        Err(e) => refused(e),
+        Ok(BrowserView::Status(s)) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "status": s.as_str() })),
+        Ok(BrowserView::Collected {
+            session_cookie,
+            redirect_to,
+        }) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .cookie(make_cookie(
+                &svc,
+                cookie_names(&svc).session,
+                session_cookie,
+                None,
+            ))
+            .json(json!({ "status": "approved", "redirect_to": redirect_to })),
+    })
+}
+
+/// `GET /qr/{id}`: what someone who opens the code's link in a plain browser sees.
+pub async fn open_link(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let (frame, cookie) = browser.frame(&svc, None, "/");
+    let text = match frame.lang {
+        crate::web::i18n::Lang::Zh => "请用国家政务服务App扫描电脑上的二维码，或在App中打开此链接，确认登录。",
+        crate::web::i18n::Lang::En => "Scan the code on the computer with the government app, or open this link in the app, to confirm the login.",
+    };
+    Ok(super::html(
+        cookie,
+        crate::web::pages::message(&frame, frame.t().login_title, text),
+    ))
+}
+
+#[derive(Deserialize)]
+struct AppBody {
+    payload: String,
+    #[serde(default)]
+    decision: Option<String>,
+}
+
+/// The government app's caller: (sub, acr) from its DPoP-bound token, or the error response.
+async fn app_caller(
+    req: &HttpRequest,
+    svc: &web::Data<Services>,
+    path: &'static str,
+) -> Result<Result<(String, String), HttpResponse>, WebError> {
+    let Some(presented) = header_token(req)? else {
+        return Ok(Err(error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the app must send its token",
+        )));
+    };
+    let proof = super::token::dpop_header(req)?;
+    let method = req.method().as_str().to_owned();
+    let result = blocking(svc, move |s| {
+        let how = Presentation {
+            dpop_scheme: presented.dpop_scheme,
+            proof: proof.as_deref(),
+            method: &method,
+            path,
+        };
+        token_check::app_caller(s, &presented.token, &how)
+    })
+    .await?;
+    Ok(match result {
+        Ok(claims) => {
+            let text = |k: &str| {
+                claims
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            Ok((text("sub"), text("acr")))
+        }
+        Err(BearerError::Infra(e)) => return Err(super::infra_json(e)),
+        Err(BearerError::InvalidDpopProof(d)) => {
+            Err(error(StatusCode::UNAUTHORIZED, "invalid_dpop_proof", d))
+        }
+        Err(BearerError::InvalidToken(d)) => {
+            Err(error(StatusCode::UNAUTHORIZED, "invalid_token", d))
+        }
+        Err(BearerError::InsufficientScope(_)) => Err(error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "the token lacks a scope",
+        )),
+    })
+}
+
+pub async fn scan(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let (sub, _) = match app_caller(&req, &svc, "/qr/scan").await? {
+        Ok(c) => c,
+        Err(response) => return Ok(response),
+    };
+    let Ok(input) = serde_json::from_slice::<AppBody>(&body) else {
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send {\"payload\"}",
+        ));
+    };
+    let described = blocking(&svc, move |s| qr::scan(s, &input.payload, &sub))
+        .await?
+        .map_err(super::infra_json)?;
+    Ok(match described {
+        Ok(d) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(d),
+        Err(e) => refused(e),
+    })
+}
+
+pub async fn answer(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let (sub, acr) = match app_caller(&req, &svc, "/qr/answer").await? {
+        Ok(c) => c,
+        Err(response) => return Ok(response),
+    };
+    let input = match serde_json::from_slice::<AppBody>(&body) {
+        Ok(i) if matches!(i.decision.as_deref(), Some("approve" | "deny")) => i,
+        _ => {
+            return Ok(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "send {\"payload\", \"decision\": \"approve\" | \"deny\"}",
+            ))
+        }
+    };
+    let approve = input.decision.as_deref() == Some("approve");
+    let payload = input.payload.clone();
+    let result = blocking(&svc, move |s| {
+        // The phone proved its device key on top of the app's own login: two channels.
+        let answer = QrAnswer {
+            sub: &sub,
+            acr: &acr,
+            amr: "mca hwk",
+        };
+        qr::answer(s, &payload, &answer, approve)
+    })
+    .await?
+    .map_err(super::infra_json)?;
+    Ok(match result {
+        Ok(status) => {
+            svc.qr_hub
+                .wake_id(qr::id_from_payload(&svc, &input.payload));
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(json!({ "status": status.as_str() }))
+        }
+        Err(e) => refused(e),
+    })
+}

@@ -1,0 +1,333 @@
+//! QR-code login: the login page shows a code, the government app (DPoP-bound token) scans and
+//! answers, and only the browser that showed the code is logged in.
+#![allow(clippy::unwrap_used)]
+mod common;
+
+use common::app::{self, Device};
+use common::browser::{query_of, Browser};
+use common::flow::{self, jwt_parts, redeem};
+use common::{id_number, ClientSpec, TestClient, TestServer, PASSWORD};
+use serde_json::{json, Value};
+
+struct Setup {
+    server: TestServer,
+    rp: TestClient,
+    sub: String,
+    device: Device,
+    token: String,
+}
+
+async fn setup() -> Setup {
+    let server = TestServer::start().await;
+    let citizen = id_number(33, 101);
+    let sub = server.user(&citizen, PASSWORD).await;
+    let rp = server
+        .client(ClientSpec {
+            name: "公积金查询".into(),
+            ..ClientSpec::default()
+        })
+        .await;
+    let gov_app = app::register(&server).await;
+    let (device, token) = app::logged_in(&server, &gov_app, &citizen, PASSWORD).await;
+    Setup {
+        server,
+        rp,
+        sub,
+        device,
+        token,
+    }
+}
+
+async fn post_json(browser: &Browser, path: &str, body: &Value) -> (u16, Value) {
+    let resp = browser
+        .http
+        .post(format!("{}{path}", browser.base))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn status(browser: &Browser, id: &str, since: &str) -> (u16, Value) {
+    let resp = browser
+        .http
+        .get(format!("{}/qr/status?id={id}&since={since}", browser.base))
+        .send()
+        .await
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
+}
+
+/// A browser at the login page of an authorization request, showing a QR code: (browser, id, payload).
+async fn showing_code(s: &Setup) -> (Browser, String, String) {
+    let browser = Browser::new(&s.server.base);
+    let page = browser
+        .get(&flow::authorize_url(&s.server, &s.rp, &[("nonce", "qr-n")]))
+        .await;
+    let req = query_of(&page.location.unwrap())["req"].clone();
+    let login = browser.get(&format!("/login?req={req}")).await;
+    assert!(login.body.contains("扫码登录"), "{}", login.body);
+    let (code, started) = post_json(&browser, "/qr/start", &json!({ "req": req })).await;
+    assert_eq!(code, 200, "{started}");
+    let id = started["id"].as_str().unwrap().to_owned();
+    assert!(id.len() >= 22, "at least 128 bits: {id}");
+    let payload = started["payload"].as_str().unwrap().to_owned();
+    assert_eq!(payload, s.server.url(&format!("/qr/{id}")));
+    (browser, id, payload)
+}
+
+#[actix_web::test]
+async fn the_app_approves_and_the_browser_continues_to_the_apps_code_exchange() {
+    let s = setup().await;
+    let (browser, id, payload) = showing_code(&s).await;
+    let svg = browser.get(&format!("/qr/image?id={id}")).await;
+    assert_eq!(svg.headers["content-type"], "image/svg+xml");
+    assert!(svg.body.contains("<svg"), "{}", svg.body);
+
+    // The browser waits; the phone scans: the page learns 已扫码 without asking again.
+    let waiting = {
+        let b = Browser {
+            http: browser.http.clone(),
+            base: browser.base.clone(),
+        };
+        let id = id.clone();
+        actix_web::rt::spawn(async move { status(&b, &id, "waiting").await })
+    };
+    let (code, described) = app::call(
+        &s.server,
+        &s.server.base,
+        &s.device,
+        &s.token,
+        "/qr/scan",
+        &json!({ "payload": payload }),
+    )
+    .await;
+    assert_eq!(code, 200, "{described}");
+    assert_eq!(
+        described["client_name"], "公积金查询",
+        "the phone is told which app asks"
+    );
+    assert_eq!(described["address"], "127.0.*.*");
+    assert!(described["browser"].is_string());
+    let (_, seen) = waiting.await.unwrap();
+    assert_eq!(seen["status"], "scanned");
+
+    let waiting = {
+        let b = Browser {
+            http: browser.http.clone(),
+            base: browser.base.clone(),
+        };
+        let id = id.clone();
+        actix_web::rt::spawn(async move { status(&b, &id, "scanned").await })
+    };
+    let (code, answered) = app::call(
+        &s.server,
+        &s.server.base,
+        &s.device,
+        &s.token,
+        "/qr/answer",
+        &json!({ "payload": payload, "decision": "approve" }),
+    )
+    .await;
+    assert_eq!(code, 200, "{answered}");
+    let (code, done) = waiting.await.unwrap();
+    assert_eq!(code, 200, "{done}");
+    assert_eq!(done["status"], "approved");
+    let next = done["redirect_to"].as_str().unwrap();
+    let consent = browser.follow(browser.get(next).await).await;
+    let back = browser
+        .submit(&consent, "decision", &[("decision", "allow")])
+        .await;
+    let q = query_of(&back.location.expect("to the app"));
+    let tokens = redeem(&s.server, &s.rp, &q["code"], &[]).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.json);
+    let (_, claims) = jwt_parts(&tokens.str("id_token"));
+    assert_eq!(claims["sub"], s.sub.as_str());
+    assert_eq!(claims["nonce"], "qr-n");
+    assert_eq!(claims["amr"], json!(["mca", "hwk"]));
+    // The code is spent: collecting again logs in nobody else.
+    assert_eq!(status(&browser, &id, "approved").await.1["status"], "done");
+}
+
+#[actix_web::test]
+async fn a_second_browser_cannot_complete_the_first_ones_code() {
+    let s = setup().await;
+    let (browser, id, payload) = showing_code(&s).await;
+    // The code copied elsewhere: another browser watches it.
+    let other = Browser::new(&s.server.base);
+    other.get("/login").await;
+    assert_eq!(status(&other, &id, "waiting").await.0, 403);
+    app::call(
+        &s.server,
+        &s.server.base,
+        &s.device,
+        &s.token,
+        "/qr/scan",
+        &json!({ "payload": payload }),
+    )
+    .await;
+    let (code, _) = app::call(
+        &s.server,
+        &s.server.base,
+        &s.device,
+        &s.token,
+        "/qr/answer",
+        &json!({ "payload": payload, "decision": "approve" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, answer) = status(&other, &id, "scanned").await;
+    assert_eq!(
+        (code, answer["error"].as_str()),
+        (403, Some("not_your_code"))
+    );
+    assert!(
+        other.get("/account").await.location.is_some(),
+        "not logged in"
+    );
+    // The browser that showed it is.
+    assert_eq!(
+        status(&browser, &id, "scanned").await.1["status"],
+        "approved"
+    );
+}
+
+#[actix_web::test]
+async fn denied_and_expired_codes_log_nobody_in() {
+    let s = setup().await;
+    let (browser, id, payload) = showing_code(&s).await;
+    app::call(
+        &s.server,
+        &s.server.base,
+        &s.device,
+        &s.token,
+        "/qr/scan",
+        &json!({ "payload": payload }),
+    )
+    .await;
+    let (code, _) = app::call(
+        &s.server,
+        &s.server.base,
+        &s.device,
+        &s.token,
+        "/qr/answer",
+        &json!({ "payload": payload, "decision": "deny" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(status(&browser, &id, "scanned").await.1["status"], "denied");
+
+    let (browser, id, payload) = showing_code(&s).await;
+    s.server.clock.advance(121);
+    assert_eq!(
+        status(&browser, &id, "waiting").await.1["status"],
+        "expired"
+    );
+    let (code, late) = app::call(
+        &s.server,
+        &s.server.base,
+        &s.device,
+        &s.token,
+        "/qr/scan",
+        &json!({ "payload": payload }),
+    )
+    .await;
+    assert_eq!((code, late["error"].as_str()), (409, Some("wrong_state")));
+    assert_eq!(browser.get(&format!("/qr/image?id={id}")).await.status, 404);
+    // Approving without a scan, or twice, is refused.
+    let (_, _, fresh) = showing_code(&s).await;
+    let (code, _) = app::call(
+        &s.server,
+        &s.server.base,
+        &s.device,
+        &s.token,
+        "/qr/answer",
+        &json!({ "payload": fresh, "decision": "approve" }),
+    )
+    .await;
+    assert_eq!(code, 409);
+}
+
+#[actix_web::test]
+async fn only_the_apps_device_key_can_answer() {
+    let s = setup().await;
+    let (_, _, payload) = showing_code(&s).await;
+    let url = s.server.url("/qr/scan");
+    let send = |auth: String, proof: Option<String>| {
+        let mut req = flow::http()
+            .post(&url)
+            .header("Authorization", auth)
+            .json(&json!({ "payload": payload }));
+        if let Some(p) = proof {
+            req = req.header("DPoP", p);
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    // The token alone (stolen), as Bearer or without a proof: refused.
+    assert_eq!(send(format!("Bearer {}", s.token), None).await, 401);
+    assert_eq!(send(format!("DPoP {}", s.token), None).await, 401);
+    // Another key's proof: refused.
+    let thief = Device::new(&s.server);
+    let stolen = thief.proof("POST", &url, None, Some(&s.token));
+    assert_eq!(send(format!("DPoP {}", s.token), Some(stolen)).await, 401);
+    // A replayed proof: the first use works, the second is refused.
+    let proof = s.device.proof("POST", &url, None, Some(&s.token));
+    assert_eq!(
+        send(format!("DPoP {}", s.token), Some(proof.clone())).await,
+        200
+    );
+    assert_eq!(send(format!("DPoP {}", s.token), Some(proof)).await, 401);
+}
+
+#[actix_web::test]
+async fn an_answer_taken_on_another_replica_reaches_the_waiting_browser() {
+    let s = setup().await;
+    let config = s.server.svc.config.clone();
+    let other = common::replica::start(
+        &config.database_url,
+        config.kek_file.as_ref().unwrap(),
+        &config.issuer,
+    )
+    .await;
+    let (browser, id, payload) = showing_code(&s).await;
+    app::call(
+        &s.server,
+        &other.base,
+        &s.device,
+        &s.token,
+        "/qr/scan",
+        &json!({ "payload": payload }),
+    )
+    .await;
+    let waiting = {
+        let b = Browser {
+            http: browser.http.clone(),
+            base: browser.base.clone(),
+        };
+        let id = id.clone();
+        actix_web::rt::spawn(async move { status(&b, &id, "scanned").await })
+    };
+    let (code, _) = app::call(
+        &s.server,
+        &other.base,
+        &s.device,
+        &s.token,
+        "/qr/answer",
+        &json!({ "payload": payload, "decision": "approve" }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, done) = waiting.await.unwrap();
+    assert_eq!(
+        (code, done["status"].as_str()),
+        (200, Some("approved")),
+        "{done}"
+    );
+}
