@@ -13,7 +13,6 @@ use crate::domain::throttle;
 use crate::services::Services;
 use crate::store::device_codes::{Approval, DeviceCodeRow};
 use crate::store::grants::GrantRow;
-use crate::store::sessions::SessionRow;
 use crate::store::StoreError;
 use serde::Serialize;
 
@@ -226,23 +225,16 @@ pub fn guess_throttled(svc: &Services, client_ip: &str, wrong: bool) -> Result<b
 pub fn decide(
     svc: &Services,
     user_code: &str,
-    session: &SessionRow,
+    approver: &Approval<'_>,
     allow: bool,
 ) -> Result<bool, Infra> {
     let Some(code) = device::normalise(user_code) else {
         return Ok(false);
     };
     let now = svc.now();
-    let approval = Approval {
-        sub: &session.sub,
-        sid: &session.sid,
-        acr: &session.acr,
-        amr: &session.amr,
-        auth_time: session.auth_time,
-    };
     let decided = svc
         .store
-        .decide_device_code(&code, allow.then_some(&approval), now)?;
+        .decide_device_code(&code, allow.then_some(approver), now)?;
     if decided {
         let client_id = svc
             .store
@@ -254,9 +246,9 @@ pub fn decide(
             } else {
                 "device.denied"
             },
-            &session.sub,
+            approver.sub,
             client_id.as_deref(),
-            serde_json::json!({ "sid": session.sid }),
+            serde_json::json!({ "sid": approver.sid }),
         ))?;
     }
     Ok(decided)

@@ -8,6 +8,7 @@ pub mod client_keys;
 pub mod clients;
 pub mod counters;
 pub mod device;
+pub mod devices;
 pub mod dpop;
 pub mod keyring;
 pub mod login;

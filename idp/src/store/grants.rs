@@ -155,6 +155,17 @@ impl Store {
             .load(&mut *self.conn()?)?)
     }
 
+    /// A citizen's active grants bound to a device key (their bound apps), oldest first.
+    pub fn device_grants_of(&self, sub: &str) -> StoreResult<Vec<GrantRow>> {
+        Ok(grants::table
+            .filter(grants::sub.eq(sub))
+            .filter(grants::dpop_jkt.is_not_null())
+            .filter(grants::revoked_at.is_null())
+            .order(grants::created_at.asc())
+            .select(GrantRow::as_select())
+            .load(&mut *self.conn()?)?)
+    }
+
     pub fn is_grant_active(&self, id: &str) -> StoreResult<bool> {
         let revoked: Option<Option<i64>> = grants::table
             .find(id)

@@ -1,6 +1,7 @@
 //! The citizen's account page: their passkeys (bind, see, remove).
 use super::pages::{esc, layout, Frame};
 use super::passkey_text::texts;
+use crate::flows::devices::BoundDevice;
 use crate::flows::passkeys::PasskeyInfo;
 use std::fmt::Write;
 
@@ -8,6 +9,8 @@ use std::fmt::Write;
 pub struct AccountPage<'a> {
     pub name: &'a str,
     pub passkeys: &'a [PasskeyInfo],
+    /// Apps bound to a device key (the government app on the citizen's phones).
+    pub devices: &'a [BoundDevice],
     /// Binding is offered (the provider has a WebAuthn relying party).
     pub can_bind: bool,
     /// A one-line outcome of the last action.
@@ -93,6 +96,7 @@ pub fn account(f: &Frame, p: &AccountPage<'_>) -> String {
         );
     }
     body.push_str("</section>");
+    devices_section(f, p.devices, &mut body);
     let t = f.t();
     let _ = write!(
         body,
@@ -101,4 +105,46 @@ pub fn account(f: &Frame, p: &AccountPage<'_>) -> String {
         esc(t.logout_button)
     );
     layout(f, pt.account_title, &body)
+}
+
+/// 我的设备: the government app on each phone, bound to that phone's key; unbinding ends it.
+fn devices_section(f: &Frame, devices: &[BoundDevice], body: &mut String) {
+    let zh = f.lang == super::i18n::Lang::Zh;
+    let pick = |zh_text: &'static str, en_text: &'static str| if zh { zh_text } else { en_text };
+    let _ = write!(
+        body,
+        r#"<section aria-labelledby="devices-title"><h2 id="devices-title">{}</h2>"#,
+        pick("我的设备（已绑定的App）", "My devices (bound apps)")
+    );
+    if devices.is_empty() {
+        let _ = write!(
+            body,
+            "<p>{}</p>",
+            pick("没有已绑定的设备。", "No bound devices.")
+        );
+    } else {
+        let unbind = pick("解绑", "Unbind");
+        let _ = write!(
+            body,
+            r#"<table class="devices"><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
+            pick("应用", "App"),
+            pick("绑定时间", "Bound on"),
+            pick("设备密钥", "Device key"),
+            unbind
+        );
+        for d in devices {
+            let _ = write!(
+                body,
+                r#"<tr><td>{app}</td><td>{at}</td><td><code>{key}</code></td><td><form method="post" action="/account/devices/remove"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="id" value="{id}"><button type="submit" aria-label="{unbind} {app}">{unbind}</button></form></td></tr>"#,
+                app = esc(&d.app),
+                at = local_time(d.bound_at),
+                key = esc(&d.key),
+                csrf = esc(&f.csrf),
+                id = esc(&d.id),
+                unbind = esc(unbind),
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    body.push_str("</section>");
 }

@@ -67,6 +67,7 @@ pub struct PasskeyTexts {
     pub suspended_alert: &'static str,
     pub remove_button: &'static str,
     pub removed: &'static str,
+    pub unbound: &'static str,
     pub not_found: &'static str,
 }
 
@@ -102,6 +103,7 @@ static ZH: PasskeyTexts = PasskeyTexts {
     suspended_alert: "您有指纹凭据疑似被复制，已暂停使用。如果不是您本人操作，请移除它并修改密码。",
     remove_button: "移除",
     removed: "已移除。",
+    unbound: "已解绑，该设备上的App需要重新登录。",
     not_found: "没有找到该凭据。",
 };
 
@@ -130,5 +132,6 @@ static EN: PasskeyTexts = PasskeyTexts {
     suspended_alert: "One of your passkeys may have been copied and is suspended. If this was not you, remove it and change your password.",
     remove_button: "Remove",
     removed: "Removed.",
+    unbound: "Unbound. The app on that device must log in again.",
     not_found: "No such passkey.",
 };

@@ -145,3 +145,19 @@ pub async fn call(
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
 }
+
+/// A GET of the app's API with the DPoP scheme and a fresh proof.
+pub async fn get(server: &TestServer, device: &Device, token: &str, path: &str) -> (u16, Value) {
+    let resp = flow::http()
+        .get(server.url(path))
+        .header("Authorization", format!("DPoP {token}"))
+        .header(
+            "DPoP",
+            device.proof("GET", &server.url(path), None, Some(token)),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}

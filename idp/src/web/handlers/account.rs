@@ -1,7 +1,7 @@
 //! The citizen's account page and its forms.
 use super::{blocking, html};
 use crate::domain::params::Params;
-use crate::flows::{passkeys, sessions, Infra};
+use crate::flows::{devices, passkeys, sessions, Infra};
 use crate::services::Services;
 use crate::web::account_page::{self, AccountPage};
 use crate::web::browser::Browser;
@@ -18,6 +18,7 @@ pub struct AccountQuery {
 struct Account {
     name: String,
     passkeys: Vec<passkeys::PasskeyInfo>,
+    devices: Vec<devices::BoundDevice>,
 }
 
 fn load(svc: &Services, session: Option<&str>) -> Result<Option<Account>, Infra> {
@@ -30,6 +31,7 @@ fn load(svc: &Services, session: Option<&str>) -> Result<Option<Account>, Infra>
     Ok(Some(Account {
         name: user.name,
         passkeys: passkeys::list(svc, &session.sub)?,
+        devices: devices::list(svc, &session.sub)?,
     }))
 }
 
@@ -57,11 +59,13 @@ pub async fn page(
     let notice = match query.done.as_deref() {
         Some("removed") => Some(pt.removed),
         Some("not_found") => Some(pt.not_found),
+        Some("unbound") => Some(pt.unbound),
         _ => None,
     };
     let page = AccountPage {
         name: &account.name,
         passkeys: &account.passkeys,
+        devices: &account.devices,
         can_bind: svc.webauthn.is_some(),
         notice,
     };
@@ -93,6 +97,38 @@ pub async fn remove_passkey(
     let location = match removed {
         None => return Ok(to_login()),
         Some(true) => "/account?done=removed",
+        Some(false) => "/account?done=not_found",
+    };
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish())
+}
+
+pub async fn unbind_device(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let form = Params::parse_urlencoded(&body);
+    if !browser.csrf_ok(&svc, form.get("csrf")) {
+        return Err(super::csrf_failure(&svc, &browser));
+    }
+    let Some(id) = form.get("id").map(str::to_owned) else {
+        return Err(super::bad_form(&svc, &browser, "id"));
+    };
+    let session = browser.session.clone();
+    let unbound = blocking(&svc, move |s| -> Result<Option<bool>, Infra> {
+        let Some(session) = sessions::current(s, session.as_deref())? else {
+            return Ok(None);
+        };
+        devices::unbind(s, &session.sub, &id).map(Some)
+    })
+    .await?
+    .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
+    let location = match unbound {
+        None => return Ok(to_login()),
+        Some(true) => "/account?done=unbound",
         Some(false) => "/account?done=not_found",
     };
     Ok(HttpResponse::SeeOther()

@@ -7,6 +7,7 @@ use crate::domain::params::Params;
 use crate::flows::token::TokenError;
 use crate::flows::{client_auth, device, sessions, Infra};
 use crate::services::Services;
+use crate::store::device_codes::Approval;
 use crate::web::browser::Browser;
 use crate::web::device_page::{self, Problem};
 use crate::web::WebError;
@@ -161,7 +162,14 @@ pub async fn decide(
         let Some(session) = sessions::current(s, session.as_deref())? else {
             return Ok(None);
         };
-        device::decide(s, &code, &session, allow).map(Some)
+        let approver = Approval {
+            sub: &session.sub,
+            sid: &session.sid,
+            acr: &session.acr,
+            amr: &session.amr,
+            auth_time: session.auth_time,
+        };
+        device::decide(s, &code, &approver, allow).map(Some)
     })
     .await?
     .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;

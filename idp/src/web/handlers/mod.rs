@@ -1,5 +1,7 @@
 //! One file per endpoint family; `routes` is the map of the provider.
 mod account;
+mod app_api;
+mod app_auth;
 mod authorize;
 mod device;
 mod discovery;
@@ -53,6 +55,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/device", web::get().to(device::page))
         .route("/device", web::post().to(device::decide))
+        .route("/app/devices", web::get().to(app_api::devices))
+        .route("/app/device_code", web::post().to(app_api::device_code))
         .route("/qr/start", web::post().to(qr::start))
         .route("/qr/image", web::get().to(qr::image))
         .route("/qr/status", web::get().to(qr::status))
@@ -64,6 +68,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/account/passkeys/remove",
             web::post().to(account::remove_passkey),
+        )
+        .route(
+            "/account/devices/remove",
+            web::post().to(account::unbind_device),
         )
         .route(
             "/webauthn/register/start",

@@ -1,10 +1,9 @@
 //! QR-code login over HTTP: the login page's script (start, image, status by long polling) and
 //! the government app (scan, answer; DPoP-bound token). Errors are `{"error", "error_description"}`.
+use super::app_auth;
 use super::blocking;
-use super::userinfo::header_token;
 use crate::domain::qr::Status;
 use crate::flows::qr::{self, BrowserView, QrError};
-use crate::flows::token_check::{self, BearerError, Presentation};
 use crate::services::Services;
 use crate::store::qr_logins::QrAnswer;
 use crate::web::browser::{cookie_names, make_cookie, Browser};
@@ -20,7 +19,7 @@ const BINDING_COOKIE: &str = "idp_qr";
 /// How long one status request waits for a change before answering anyway.
 const LONG_POLL: Duration = Duration::from_secs(25);
 
-fn error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
+pub(super) fn error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "error": code, "error_description": description }))
@@ -240,64 +239,13 @@ struct AppBody {
     decision: Option<String>,
 }
 
-/// The government app's caller: (sub, acr) from its DPoP-bound token, or the error response.
-async fn app_caller(
-    req: &HttpRequest,
-    svc: &web::Data<Services>,
-    path: &'static str,
-) -> Result<Result<(String, String), HttpResponse>, WebError> {
-    let Some(presented) = header_token(req)? else {
-        return Ok(Err(error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "the app must send its token",
-        )));
-    };
-    let proof = super::token::dpop_header(req)?;
-    let method = req.method().as_str().to_owned();
-    let result = blocking(svc, move |s| {
-        let how = Presentation {
-            dpop_scheme: presented.dpop_scheme,
-            proof: proof.as_deref(),
-            method: &method,
-            path,
-        };
-        token_check::app_caller(s, &presented.token, &how)
-    })
-    .await?;
-    Ok(match result {
-        Ok(claims) => {
-            let text = |k: &str| {
-                claims
-                    .get(k)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_owned()
-            };
-            Ok((text("sub"), text("acr")))
-        }
-        Err(BearerError::Infra(e)) => return Err(super::infra_json(e)),
-        Err(BearerError::InvalidDpopProof(d)) => {
-            Err(error(StatusCode::UNAUTHORIZED, "invalid_dpop_proof", d))
-        }
-        Err(BearerError::InvalidToken(d)) => {
-            Err(error(StatusCode::UNAUTHORIZED, "invalid_token", d))
-        }
-        Err(BearerError::InsufficientScope(_)) => Err(error(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
-            "the token lacks a scope",
-        )),
-    })
-}
-
 pub async fn scan(
     req: HttpRequest,
     svc: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let (sub, _) = match app_caller(&req, &svc, "/qr/scan").await? {
-        Ok(c) => c,
+    let (sub, _) = match app_auth::caller(&req, &svc, "/qr/scan").await? {
+        Ok(c) => (c.sub, c.acr),
         Err(response) => return Ok(response),
     };
     let Ok(input) = serde_json::from_slice::<AppBody>(&body) else {
@@ -323,8 +271,8 @@ pub async fn answer(
     svc: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let (sub, acr) = match app_caller(&req, &svc, "/qr/answer").await? {
-        Ok(c) => c,
+    let (sub, acr) = match app_auth::caller(&req, &svc, "/qr/answer").await? {
+        Ok(c) => (c.sub, c.acr),
         Err(response) => return Ok(response),
     };
     let input = match serde_json::from_slice::<AppBody>(&body) {

@@ -1,0 +1,107 @@
+//! The government app bound to a phone: the citizen sees it among their devices and can unbind
+//! it (its tokens die at once); from the phone, the app approves a kiosk's code.
+#![allow(clippy::unwrap_used)]
+mod common;
+
+use common::app;
+use common::browser::Browser;
+use common::flow;
+use common::{id_number, ClientSpec, TestServer, PASSWORD};
+use idp::domain::client::{AuthMethod, GrantType};
+use serde_json::json;
+
+#[actix_web::test]
+async fn a_citizen_sees_and_unbinds_their_devices() {
+    let server = TestServer::start().await;
+    let citizen = id_number(33, 111);
+    server.user(&citizen, PASSWORD).await;
+    let gov_app = app::register(&server).await;
+    let (device, token) = app::logged_in(&server, &gov_app, &citizen, PASSWORD).await;
+
+    let (status, listed) = app::get(&server, &device, &token, "/app/devices").await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["devices"][0]["app"], "国家政务服务App");
+    assert_eq!(
+        listed["devices"][0]["key"],
+        device.jkt().chars().take(8).collect::<String>()
+    );
+
+    let browser = Browser::new(&server.base);
+    flow::login(&browser, &citizen, PASSWORD).await;
+    let page = browser.get("/account").await;
+    assert!(page.body.contains("国家政务服务App"), "{}", page.body);
+    let form = common::browser::form_containing(&page.body, "id").unwrap();
+    let grant = listed["devices"][0]["id"].as_str().unwrap();
+    assert!(page.body.contains(grant));
+    let mut fields = form.hidden.clone();
+    fields.retain(|(k, _)| k != "id");
+    fields.push(("id".into(), grant.into()));
+    let unbound = browser.post("/account/devices/remove", &fields).await;
+    assert_eq!(unbound.location.as_deref(), Some("/account?done=unbound"));
+    // The app's token no longer works, on any endpoint.
+    let (status, _) = app::get(&server, &device, &token, "/app/devices").await;
+    assert_eq!(status, 401);
+    assert!(!browser.get("/account").await.body.contains(grant));
+}
+
+#[actix_web::test]
+async fn the_app_approves_a_kiosk_code_from_the_phone() {
+    let server = TestServer::start().await;
+    let citizen = id_number(33, 112);
+    let sub = server.user(&citizen, PASSWORD).await;
+    let gov_app = app::register(&server).await;
+    let (device, token) = app::logged_in(&server, &gov_app, &citizen, PASSWORD).await;
+    let kiosk = server
+        .client(ClientSpec {
+            name: "政务自助终端".into(),
+            auth_method: AuthMethod::None,
+            grant_types: vec![GrantType::DeviceCode],
+            ..ClientSpec::default()
+        })
+        .await;
+    let start = flow::post_form(
+        &server,
+        "/device_authorization",
+        None,
+        &[("client_id", &kiosk.client_id)],
+    )
+    .await;
+    let user_code = start.str("user_code");
+    let (status, wrong) = app::call(
+        &server,
+        &server.base,
+        &device,
+        &token,
+        "/app/device_code",
+        &json!({ "user_code": "BCDF-GHJK", "decision": "approve" }),
+    )
+    .await;
+    assert_eq!(
+        (status, wrong["error"].as_str()),
+        (404, Some("unknown_code"))
+    );
+    let (status, answered) = app::call(
+        &server,
+        &server.base,
+        &device,
+        &token,
+        "/app/device_code",
+        &json!({ "user_code": user_code, "decision": "approve" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{answered}");
+    let tokens = flow::post_form(
+        &server,
+        "/token",
+        None,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", &start.str("device_code")),
+            ("client_id", &kiosk.client_id),
+        ],
+    )
+    .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.json);
+    let (_, claims) = flow::jwt_parts(&tokens.str("id_token"));
+    assert_eq!(claims["sub"], sub.as_str());
+}
