@@ -15,5 +15,5 @@ IDP_TEST_DATABASE="$PG_ADMIN_URL" cargo test -p idp --quiet --tests
 
 echo "== browser tests (Debian Chromium driven by playwright-core)"
 tests/browser/install.sh
-cargo build -p idp --bin idp --quiet
+cargo build -p idp -p wallet-verifier --bins --quiet
 node --test --test-concurrency=1 tests/browser/

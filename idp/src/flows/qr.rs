@@ -200,11 +200,16 @@ pub fn scan(svc: &Services, payload: &str, scanner_sub: &str) -> QrResult<Descri
         return Ok(Err(QrError::UnknownCode));
     };
     let now = svc.now();
-    if status_of(svc, &row) != Status::Waiting
-        || !svc
-            .store
-            .advance_qr_login(&row.id_hash, "waiting", "scanned", None, now)?
-    {
+    // Scanning again (the same phone, before it answers) only shows the same description.
+    let scanned = match status_of(svc, &row) {
+        Status::Waiting => {
+            svc.store
+                .advance_qr_login(&row.id_hash, "waiting", "scanned", None, now)?
+        }
+        Status::Scanned => true,
+        _ => false,
+    };
+    if !scanned {
         return Ok(Err(QrError::WrongState));
     }
     let client_name = match &row.request_id {

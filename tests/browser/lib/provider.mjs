@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const IDP_BIN = process.env.IDP_BIN || join(root, 'target/debug/idp');
+export const WALLET_BIN = process.env.WALLET_BIN || join(root, 'target/debug/wallet');
 
 export function freePort() {
   return new Promise((ok, fail) => {
@@ -48,6 +49,7 @@ export async function startProvider() {
   return {
     issuer,
     cli,
+    dir,
     stop() {
       child.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,202 @@
+//! `wallet`: the reference government app, for tests and demos. It plays the citizen's phone:
+//!
+//!   wallet login --issuer URL --client-id ID --id-number N --password-stdin
+//!   wallet scan URL_OR_PAYLOAD [--approve | --deny]
+//!   wallet devices
+//!
+//! State (device key sealed under `wallet.kek`, tokens) lives in `--state FILE` (wallet.json).
+#![allow(clippy::print_stdout)]
+
+use clap::{Parser, Subcommand};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use wallet_verifier::{app, state};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wallet",
+    about = "The reference government app: log in once, then answer QR logins"
+)]
+struct Cli {
+    /// Where the app keeps its state.
+    #[arg(
+        long,
+        global = true,
+        default_value = "wallet.json",
+        env = "WALLET_STATE"
+    )]
+    state: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Log in once (code flow with PKCE) and bind the tokens to a new device key.
+    Login {
+        #[arg(long)]
+        issuer: String,
+        /// The app's client id (registered with `idp client create --public --dpop`).
+        #[arg(long)]
+        client_id: String,
+        #[arg(long, default_value = "http://127.0.0.1/wallet/callback")]
+        redirect_uri: String,
+        #[arg(long)]
+        id_number: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Scan a QR code (or open its link): show who asks; answer with --approve or --deny.
+    /// Kiosk codes (`/device?user_code=`) are answered the same way.
+    Scan {
+        payload: String,
+        #[arg(long, conflicts_with = "deny")]
+        approve: bool,
+        #[arg(long)]
+        deny: bool,
+    },
+    /// The citizen's bound devices.
+    Devices,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum WalletError {
+    #[error(transparent)]
+    App(#[from] app::AppError),
+    #[error(transparent)]
+    State(#[from] state::StateError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(out) => println!("{out}"),
+        Err(e) => {
+            eprintln!("wallet: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<Value, WalletError> {
+    match cli.command {
+        Command::Login {
+            issuer,
+            client_id,
+            redirect_uri,
+            id_number,
+            password_stdin,
+        } => {
+            if !password_stdin {
+                return Err(WalletError::Usage(
+                    "give the password with --password-stdin".into(),
+                ));
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| WalletError::Usage(e.to_string()))?;
+            let (kek, _) = keys::Kek::load_or_create(&state::kek_path(&cli.state))
+                .map_err(state::StateError::from)?;
+            let logged_in = app::login(
+                &app::LoginInput {
+                    issuer: &issuer,
+                    client_id: &client_id,
+                    redirect_uri: &redirect_uri,
+                    id_number: id_number.trim(),
+                    password: password.trim_end_matches(['\r', '\n']),
+                },
+                &kek,
+            )
+            .await?;
+            state::save(&cli.state, &logged_in)?;
+            Ok(
+                json!({ "logged_in": true, "issuer": logged_in.issuer, "device_key": logged_in.device_key.kid }),
+            )
+        }
+        Command::Scan {
+            payload,
+            approve,
+            deny,
+        } => {
+            let (mut st, key) = state::load(&cli.state)?;
+            let out = scan(&mut st, &key, &payload, approve, deny).await;
+            state::save(&cli.state, &st)?;
+            out
+        }
+        Command::Devices => {
+            let (mut st, key) = state::load(&cli.state)?;
+            let (status, answer, _) =
+                app::call(&mut st, &key, reqwest::Method::GET, "/app/devices", None).await?;
+            state::save(&cli.state, &st)?;
+            expect_ok(status, answer)
+        }
+    }
+}
+
+fn expect_ok(status: u16, answer: Value) -> Result<Value, WalletError> {
+    if (200..300).contains(&status) {
+        Ok(answer)
+    } else {
+        Err(WalletError::Usage(format!(
+            "the provider refused ({status}): {answer}"
+        )))
+    }
+}
+
+async fn scan(
+    st: &mut state::WalletState,
+    key: &keys::SigningKey,
+    payload: &str,
+    approve: bool,
+    deny: bool,
+) -> Result<Value, WalletError> {
+    let decision = if approve { "approve" } else { "deny" };
+    // A kiosk's code: the link of verification_uri_complete.
+    if let Some(user_code) = url::Url::parse(payload).ok().and_then(|u| {
+        (u.path() == "/device")
+            .then(|| {
+                u.query_pairs()
+                    .find(|(k, _)| k == "user_code")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .flatten()
+    }) {
+        if !approve && !deny {
+            return Ok(
+                json!({ "kind": "device", "user_code": user_code, "hint": "answer with --approve or --deny" }),
+            );
+        }
+        let body = json!({ "user_code": user_code, "decision": decision });
+        let (status, answer, _) = app::call(
+            st,
+            key,
+            reqwest::Method::POST,
+            "/app/device_code",
+            Some(&body),
+        )
+        .await?;
+        return expect_ok(status, answer);
+    }
+    let body = json!({ "payload": payload });
+    let (status, described, _) =
+        app::call(st, key, reqwest::Method::POST, "/qr/scan", Some(&body)).await?;
+    let described = expect_ok(status, described)?;
+    if !approve && !deny {
+        return Ok(
+            json!({ "kind": "qr", "asks": described, "hint": "answer with --approve or --deny (scan again)" }),
+        );
+    }
+    let body = json!({ "payload": payload, "decision": decision });
+    let (status, answer, _) =
+        app::call(st, key, reqwest::Method::POST, "/qr/answer", Some(&body)).await?;
+    let answer = expect_ok(status, answer)?;
+    Ok(json!({ "kind": "qr", "asks": described, "answer": answer }))
+}
