@@ -1,0 +1,158 @@
+//! The browser-side flows the load generator performs: client_credentials, a password login
+//! through the real pages, and a complete code flow on an existing session.
+use crate::server::{Fixture, ID_NUMBER, PASSWORD, REDIRECT};
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(1024)
+        .build()
+        .unwrap()
+}
+
+pub async fn client_credentials(http: &reqwest::Client, base: &str, f: &Fixture) -> bool {
+    let resp = http
+        .post(format!("{base}/token"))
+        .basic_auth(&f.client_id, Some(&f.secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "api.read")])
+        .send()
+        .await;
+    ok_body(resp).await
+}
+
+pub async fn ok_body(resp: reqwest::Result<reqwest::Response>) -> bool {
+    match resp {
+        Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+        _ => false,
+    }
+}
+
+/// A browser with a session: cookies kept by hand (only ours matter).
+pub struct Session {
+    pub cookies: String,
+}
+
+pub fn collect_cookies(jar: &mut Vec<(String, String)>, resp: &reqwest::Response) {
+    for v in resp.headers().get_all("set-cookie") {
+        let Some((pair, _)) = v.to_str().unwrap_or("").split_once(';') else {
+            continue;
+        };
+        if let Some((k, val)) = pair.split_once('=') {
+            jar.retain(|(name, _)| name != k);
+            jar.push((k.to_owned(), val.to_owned()));
+        }
+    }
+}
+
+pub fn hidden(html: &str, name: &str) -> String {
+    let needle = format!(r#"name="{name}" value=""#);
+    let start = html.find(&needle).map(|i| i + needle.len()).unwrap_or(0);
+    html[start..].split('"').next().unwrap_or("").to_owned()
+}
+
+pub fn authorize_url(base: &str, f: &Fixture, challenge: &str) -> String {
+    format!("{base}/authorize?response_type=code&client_id={}&redirect_uri={REDIRECT}&scope=openid%20profile&state=st&code_challenge={challenge}&code_challenge_method=S256", f.client_id)
+}
+
+pub async fn log_in(http: &reqwest::Client, base: &str, f: &Fixture) -> Option<Session> {
+    let mut jar = Vec::new();
+    let cookie = |jar: &Vec<(String, String)>| {
+        jar.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let challenge = idp::domain::pkce::s256(&"v".repeat(43));
+    let r = http
+        .get(authorize_url(base, f, &challenge))
+        .send()
+        .await
+        .ok()?;
+    let login = r.headers().get("location")?.to_str().ok()?.to_owned();
+    let r = http.get(format!("{base}{login}")).send().await.ok()?;
+    collect_cookies(&mut jar, &r);
+    let page = r.text().await.ok()?;
+    let form = [
+        ("csrf", hidden(&page, "csrf")),
+        ("req", hidden(&page, "req")),
+        ("username", ID_NUMBER.into()),
+        ("password", PASSWORD.into()),
+    ];
+    let r = http
+        .post(format!("{base}/login"))
+        .header("cookie", cookie(&jar))
+        .form(&form)
+        .send()
+        .await
+        .ok()?;
+    collect_cookies(&mut jar, &r);
+    let resume = r.headers().get("location")?.to_str().ok()?.to_owned();
+    let r = http
+        .get(format!("{base}{resume}"))
+        .header("cookie", cookie(&jar))
+        .send()
+        .await
+        .ok()?;
+    let consent = r.headers().get("location")?.to_str().ok()?.to_owned();
+    if consent.starts_with("/consent") {
+        let r = http
+            .get(format!("{base}{consent}"))
+            .header("cookie", cookie(&jar))
+            .send()
+            .await
+            .ok()?;
+        let page = r.text().await.ok()?;
+        let form = [
+            ("csrf", hidden(&page, "csrf")),
+            ("req", hidden(&page, "req")),
+            ("decision", "allow".into()),
+        ];
+        let r = http
+            .post(format!("{base}/consent"))
+            .header("cookie", cookie(&jar))
+            .form(&form)
+            .send()
+            .await
+            .ok()?;
+        r.headers().get("location")?;
+    }
+    Some(Session {
+        cookies: cookie(&jar),
+    })
+}
+
+/// One complete code flow on an existing session: authorize -> code -> token exchange.
+pub async fn code_flow(http: &reqwest::Client, base: &str, f: &Fixture, s: &Session) -> bool {
+    let verifier = keys::random_token(32);
+    let challenge = idp::domain::pkce::s256(&verifier);
+    let Ok(r) = http
+        .get(authorize_url(base, f, &challenge))
+        .header("cookie", &s.cookies)
+        .send()
+        .await
+    else {
+        return false;
+    };
+    let Some(location) = r.headers().get("location").and_then(|l| l.to_str().ok()) else {
+        return false;
+    };
+    let Some(code) = url::Url::parse(location).ok().and_then(|u| {
+        u.query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+    }) else {
+        return false;
+    };
+    let resp = http
+        .post(format!("{base}/token"))
+        .basic_auth(&f.client_id, Some(&f.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await;
+    ok_body(resp).await
+}

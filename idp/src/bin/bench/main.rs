@@ -1,0 +1,238 @@
+//! `idp-bench`: starts an `idp serve` process on a fresh database and drives real multi-step
+//! flows over HTTP against it, then prints throughput, latency, errors, the server's CPU time
+//! per 1,000 operations and its memory (idle and peak, from /proc).
+//!
+//!   cargo build --release -p idp && target/release/idp-bench            # full run
+//!   target/debug/idp-bench --smoke                                     # CI: a few seconds
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+use clap::Parser;
+mod flows;
+mod passkey;
+mod qr;
+mod server;
+
+use flows::{client_credentials, code_flow, http, log_in};
+use passkey::{bind_phone, passkey_login};
+use server::{cpu_seconds, memory_kib, start_server, Fixture, Server};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Parser)]
+#[command(about = "Load generator and benchmark for idp")]
+struct Args {
+    /// Seconds per scenario.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Concurrent virtual clients.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Database for the server (default: SQLite in a temporary folder).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// A short run that only checks the tool works (CI).
+    #[arg(long)]
+    smoke: bool,
+}
+
+struct Outcome {
+    name: &'static str,
+    ops: u64,
+    errors: u64,
+    seconds: f64,
+    latencies_us: Vec<u32>,
+    server_cpu: f64,
+}
+
+impl Outcome {
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(self.latencies_us[i]) / 1000.0
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Scenario {
+    ClientCredentials,
+    CodeFlow,
+    PasskeyLogin,
+    QrLogin,
+}
+
+async fn run(
+    scenario: Scenario,
+    server: &Server,
+    f: Arc<Fixture>,
+    args: &Args,
+    pid: u32,
+) -> Outcome {
+    let duration = Duration::from_secs(args.duration);
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut sessions = Vec::new();
+    let http = http();
+    let mut phones = Vec::new();
+    let mut apps = Vec::new();
+    if let Scenario::CodeFlow | Scenario::PasskeyLogin | Scenario::QrLogin = scenario {
+        for _ in 0..args.concurrency {
+            let session = log_in(&http, &server.base, &f)
+                .await
+                .expect("log in for the scenario");
+            if let Scenario::PasskeyLogin = scenario {
+                phones.push(Some(
+                    bind_phone(&http, server, &session)
+                        .await
+                        .expect("bind a passkey"),
+                ));
+            }
+            if let Scenario::QrLogin = scenario {
+                apps.push(Some(
+                    qr::app_phone(&http, server, &f, &session)
+                        .await
+                        .expect("log the app in"),
+                ));
+            }
+            sessions.push(Arc::new(session));
+        }
+    }
+    let mut phones = phones.into_iter();
+    let mut apps = apps.into_iter();
+    let server_ref = Arc::new(server.clone_for_workers());
+    let cpu_before = cpu_seconds(pid);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..args.concurrency {
+        let (http, base, f, stop, errors) = (
+            http.clone(),
+            server.base.clone(),
+            f.clone(),
+            stop.clone(),
+            errors.clone(),
+        );
+        let session = sessions.get(worker).cloned();
+        let mut phone = phones.next().flatten();
+        let app = apps.next().flatten();
+        let server_ref = server_ref.clone();
+        let mut qr_browser = qr::QrBrowser::default();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let ok = match (scenario, &session) {
+                    (Scenario::ClientCredentials, _) => client_credentials(&http, &base, &f).await,
+                    (Scenario::CodeFlow, Some(s)) => code_flow(&http, &base, &f, s).await,
+                    (Scenario::CodeFlow, None) => false,
+                    (Scenario::PasskeyLogin, _) => match phone.as_mut() {
+                        Some(p) => passkey_login(&http, &base, p).await,
+                        None => false,
+                    },
+                    (Scenario::QrLogin, _) => match &app {
+                        Some(a) => qr::qr_login(&http, &server_ref, &mut qr_browser, a).await,
+                        None => false,
+                    },
+                };
+                if ok {
+                    latencies.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            latencies
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies_us = Vec::new();
+    for t in tasks {
+        latencies_us.extend(t.await.unwrap());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies_us.sort_unstable();
+    Outcome {
+        name: match scenario {
+            Scenario::ClientCredentials => "client_credentials token",
+            Scenario::CodeFlow => "code flow (existing session)",
+            Scenario::PasskeyLogin => "fingerprint login (start + finish)",
+            Scenario::QrLogin => "QR login (draw, scan, approve, collect)",
+        },
+        ops: latencies_us.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        seconds,
+        latencies_us,
+        server_cpu: cpu_seconds(pid) - cpu_before,
+    }
+}
+
+fn main() {
+    let mut args = Args::parse();
+    if args.smoke {
+        args.duration = 1;
+        args.concurrency = 4;
+    }
+    let (server, fixture) = start_server(args.database_url.as_deref());
+    let pid = server.child.id();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let http = http();
+        let ready = Instant::now();
+        loop {
+            if matches!(http.get(format!("{}/readyz", server.base)).send().await, Ok(r) if r.status() == 200) {
+                break;
+            }
+            assert!(ready.elapsed() < Duration::from_secs(30), "server did not become ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (idle_kib, _) = memory_kib(pid);
+        let fixture = Arc::new(fixture);
+        let mut results = Vec::new();
+        for scenario in [
+            Scenario::ClientCredentials,
+            Scenario::CodeFlow,
+            Scenario::PasskeyLogin,
+            Scenario::QrLogin,
+        ] {
+            let outcome = run(scenario, &server, fixture.clone(), &args, pid).await;
+            results.push((outcome, memory_kib(pid)));
+        }
+        let waiting = if args.smoke { 200 } else { 10_000 };
+        let (before_wait, while_waiting) = qr::waiting_browsers_memory(&server, pid, waiting).await;
+        let (_, peak_kib) = memory_kib(pid);
+        println!("idp-bench: {} s per scenario, {} concurrent clients, {} CPUs", args.duration, args.concurrency, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+        println!("| scenario | ops/s | p50 ms | p99 ms | errors | server CPU s / 1000 ops | server RSS after, MB |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+        let mut failed = false;
+        for (r, (rss_kib, _)) in &results {
+            let per_k = if r.ops > 0 { r.server_cpu / r.ops as f64 * 1000.0 } else { 0.0 };
+            println!(
+                "| {} | {:.0} | {:.2} | {:.2} | {} | {:.3} | {:.1} |",
+                r.name,
+                r.ops as f64 / r.seconds,
+                r.percentile(0.5),
+                r.percentile(0.99),
+                r.errors,
+                per_k,
+                *rss_kib as f64 / 1024.0
+            );
+            failed |= r.errors > 0 || r.ops == 0;
+        }
+        println!("server memory: idle {:.1} MB, peak {:.1} MB", idle_kib as f64 / 1024.0, peak_kib as f64 / 1024.0);
+        println!(
+            "{waiting} browsers waiting on a QR status at once: server RSS {:.1} MB -> {:.1} MB (+{:.1} MB)",
+            before_wait as f64 / 1024.0,
+            while_waiting as f64 / 1024.0,
+            while_waiting.saturating_sub(before_wait) as f64 / 1024.0
+        );
+        if failed {
+            eprintln!("idp-bench: a scenario had errors or completed nothing");
+            std::process::exit(1);
+        }
+    });
+}

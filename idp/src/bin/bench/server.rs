@@ -1,0 +1,201 @@
+//! The server under test: an `idp serve` child on a fresh database with a citizen and an app,
+//! and what /proc says about its CPU time and memory.
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub issuer: String,
+    pub _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the load tasks need of the server (the process itself stays with `main`).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub base: String,
+}
+
+impl Server {
+    pub fn clone_for_workers(&self) -> Endpoint {
+        Endpoint {
+            base: self.base.clone(),
+        }
+    }
+}
+
+pub fn idp_binary() -> PathBuf {
+    std::env::current_exe().unwrap().with_file_name("idp")
+}
+
+pub fn idp(
+    dir: &std::path::Path,
+    db: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = Command::new(idp_binary())
+        .args(args)
+        .env("IDP_DATABASE_URL", db)
+        .env("IDP_KEK_FILE", dir.join("kek"))
+        .env("IDP_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run idp (build it first: cargo build -p idp)");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "idp {args:?} failed");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+pub const ID_NUMBER: &str = "11010519491231002X";
+pub const PASSWORD: &str = "correct horse battery";
+pub const REDIRECT: &str = "http://127.0.0.1:9/cb";
+
+pub struct Fixture {
+    pub client_id: String,
+    pub secret: String,
+    /// The government app (public, DPoP-bound tokens).
+    pub app_client_id: String,
+}
+
+pub const APP_REDIRECT: &str = "http://127.0.0.1/wallet/callback";
+
+pub fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database_url
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("idp.db").display()));
+    idp(dir.path(), &db, &["migrate"], None);
+    let _ = std::panic::catch_unwind(|| {
+        idp(
+            dir.path(),
+            &db,
+            &[
+                "user",
+                "create",
+                "--id-number",
+                ID_NUMBER,
+                "--name",
+                "压测",
+                "--password-stdin",
+            ],
+            Some(PASSWORD),
+        )
+    });
+    let client = idp(
+        dir.path(),
+        &db,
+        &[
+            "client",
+            "create",
+            "--name",
+            "bench",
+            "--redirect-uri",
+            REDIRECT,
+            "--approve",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "openid profile api.read",
+        ],
+        None,
+    );
+    let app = idp(
+        dir.path(),
+        &db,
+        &[
+            "client",
+            "create",
+            "--name",
+            "bench-app",
+            "--public",
+            "--dpop",
+            "--approve",
+            "--redirect-uri",
+            APP_REDIRECT,
+        ],
+        None,
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    // WebAuthn needs a domain for its RP id; requests still go to 127.0.0.1.
+    let issuer = format!("http://localhost:{port}");
+    let child = Command::new(idp_binary())
+        .arg("serve")
+        .env("IDP_DATABASE_URL", &db)
+        .env("IDP_KEK_FILE", dir.path().join("kek"))
+        .env("IDP_BIND", format!("127.0.0.1:{port}"))
+        .env("IDP_ISSUER", &issuer)
+        .env("IDP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let fixture = Fixture {
+        client_id: client["client_id"].as_str().unwrap().to_owned(),
+        secret: client["client_secret"].as_str().unwrap().to_owned(),
+        app_client_id: app["client_id"].as_str().unwrap().to_owned(),
+    };
+    (
+        Server {
+            child,
+            base,
+            issuer,
+            _dir: dir,
+        },
+        fixture,
+    )
+}
+
+/// (resident KiB now, peak resident KiB) of a process.
+pub fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// User + system CPU seconds consumed by a process so far.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of /proc/PID/stat (11 and 12 after the name).
+    (ticks(11) + ticks(12)) / 100.0
+}
