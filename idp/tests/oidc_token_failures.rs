@@ -205,11 +205,20 @@ async fn malformed_token_requests_are_refused() {
     for grant in [
         "password",
         "implicit",
-        "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",
     ] {
         let r = as_client(&s.server, &s.app, "/token", &[("grant_type", grant)]).await;
         assert_oauth_error(&r, 400, "unsupported_grant_type");
     }
+    // A grant the provider supports but this app was not registered for.
+    let r = as_client(
+        &s.server,
+        &s.app,
+        "/token",
+        &[("grant_type", "urn:ietf:params:oauth:grant-type:device_code")],
+    )
+    .await;
+    assert_oauth_error(&r, 400, "unauthorized_client");
     let r = as_client(&s.server, &s.app, "/token", &[("scope", "openid")]).await;
     assert_oauth_error(&r, 400, "invalid_request");
     let code = s.code(&[]).await;
