@@ -77,6 +77,16 @@ async fn a_kiosk_logs_in_when_the_citizen_approves_and_hears_every_polling_answe
     let link = start.str("verification_uri_complete");
     assert!(link.ends_with(&format!("user_code={user_code}")), "{link}");
     assert_eq!(start.json["interval"], 5);
+    // For kiosks that do not draw QR codes, the provider draws the link's.
+    let qr = Browser::new(&server.base)
+        .get(&format!("/device/qr?user_code={user_code}"))
+        .await;
+    assert_eq!(qr.headers["content-type"], "image/svg+xml");
+    assert!(qr.body.contains("<svg"));
+    let unknown = Browser::new(&server.base)
+        .get("/device/qr?user_code=BCDF-GHJK")
+        .await;
+    assert_eq!(unknown.status, 404);
     let device_code = start.str("device_code");
 
     assert_eq!(

@@ -205,6 +205,15 @@ pub fn pending(svc: &Services, typed: &str) -> Result<Option<(DeviceCodeRow, Cli
     Ok(super::authorize::load_client(svc, Some(&row.client_id))?.map(|c| (row, c)))
 }
 
+/// `verification_uri_complete` of a pending code as a QR code (SVG), for kiosks that do not
+/// draw it themselves.
+pub fn qr_image(svc: &Services, typed: &str) -> Result<Option<String>, Infra> {
+    Ok(pending(svc, typed)?.and_then(|(row, _)| {
+        let shown = device::display(&row.user_code);
+        super::qr::svg(&svc.config.endpoint(&format!("/device?user_code={shown}")))
+    }))
+}
+
 /// Counts a wrong user code against the address; true when the address may not try any more.
 pub fn guess_throttled(svc: &Services, client_ip: &str, wrong: bool) -> Result<bool, Infra> {
     let now = svc.now();

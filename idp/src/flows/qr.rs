@@ -117,6 +117,18 @@ pub fn start(
     }))
 }
 
+/// Any text as a QR code in SVG (medium error correction, quiet zone, at least 220 px).
+pub fn svg(text: &str) -> Option<String> {
+    qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .ok()
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(220, 220)
+                .quiet_zone(true)
+                .build()
+        })
+}
+
 /// The QR code of a live login, as SVG.
 pub fn image(svc: &Services, id: &str) -> Result<Option<String>, Infra> {
     let Some(row) = live_row(svc, id)? else {
@@ -125,17 +137,7 @@ pub fn image(svc: &Services, id: &str) -> Result<Option<String>, Infra> {
     if status_of(svc, &row) != Status::Waiting {
         return Ok(None);
     }
-    let payload = svc.config.endpoint(&format!("/qr/{id}"));
-    Ok(
-        qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M)
-            .ok()
-            .map(|code| {
-                code.render::<qrcode::render::svg::Color<'_>>()
-                    .min_dimensions(220, 220)
-                    .quiet_zone(true)
-                    .build()
-            }),
-    )
+    Ok(svg(&svc.config.endpoint(&format!("/qr/{id}"))))
 }
 
 fn live_row(svc: &Services, id: &str) -> Result<Option<QrLoginRow>, Infra> {

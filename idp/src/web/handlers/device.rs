@@ -186,3 +186,21 @@ pub async fn decide(
         ),
     })
 }
+
+/// `GET /device/qr?user_code=`: the code's verification link as a QR code (SVG).
+pub async fn qr_image(
+    svc: web::Data<Services>,
+    query: web::Query<DeviceQuery>,
+) -> Result<HttpResponse, WebError> {
+    let typed = query.into_inner().user_code.unwrap_or_default();
+    let svg = blocking(&svc, move |s| device::qr_image(s, &typed))
+        .await?
+        .map_err(super::infra_json)?;
+    Ok(match svg {
+        Some(svg) => HttpResponse::Ok()
+            .content_type("image/svg+xml")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(svg),
+        None => HttpResponse::NotFound().finish(),
+    })
+}

@@ -54,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(device::authorization),
         )
         .route("/device", web::get().to(device::page))
+        .route("/device/qr", web::get().to(device::qr_image))
         .route("/device", web::post().to(device::decide))
         .route("/app/devices", web::get().to(app_api::devices))
         .route("/app/device_code", web::post().to(app_api::device_code))
