@@ -65,6 +65,39 @@ async fn status(browser: &Browser, id: &str, since: &str) -> (u16, Value) {
     )
 }
 
+/// The phone (the government app) calls `path` on `base` with `body`.
+async fn phone(s: &Setup, base: &str, path: &str, body: Value) -> (u16, Value) {
+    app::call(&s.server, base, &s.device, &s.token, path, &body).await
+}
+
+async fn scan(s: &Setup, base: &str, payload: &str) -> (u16, Value) {
+    phone(s, base, "/qr/scan", json!({ "payload": payload })).await
+}
+
+async fn answer(s: &Setup, base: &str, payload: &str, decision: &str) -> (u16, Value) {
+    phone(
+        s,
+        base,
+        "/qr/answer",
+        json!({ "payload": payload, "decision": decision }),
+    )
+    .await
+}
+
+/// The browser's status request, left waiting in the background.
+fn wait_in_background(
+    browser: &Browser,
+    id: &str,
+    since: &'static str,
+) -> actix_web::rt::task::JoinHandle<(u16, Value)> {
+    let b = Browser {
+        http: browser.http.clone(),
+        base: browser.base.clone(),
+    };
+    let id = id.to_owned();
+    actix_web::rt::spawn(async move { status(&b, &id, since).await })
+}
+
 /// A browser at the login page of an authorization request, showing a QR code: (browser, id, payload).
 async fn showing_code(s: &Setup) -> (Browser, String, String) {
     let browser = Browser::new(&s.server.base);
@@ -92,23 +125,8 @@ async fn the_app_approves_and_the_browser_continues_to_the_apps_code_exchange() 
     assert!(svg.body.contains("<svg"), "{}", svg.body);
 
     // The browser waits; the phone scans: the page learns 已扫码 without asking again.
-    let waiting = {
-        let b = Browser {
-            http: browser.http.clone(),
-            base: browser.base.clone(),
-        };
-        let id = id.clone();
-        actix_web::rt::spawn(async move { status(&b, &id, "waiting").await })
-    };
-    let (code, described) = app::call(
-        &s.server,
-        &s.server.base,
-        &s.device,
-        &s.token,
-        "/qr/scan",
-        &json!({ "payload": payload }),
-    )
-    .await;
+    let waiting = wait_in_background(&browser, &id, "waiting");
+    let (code, described) = scan(&s, &s.server.base, &payload).await;
     assert_eq!(code, 200, "{described}");
     assert_eq!(
         described["client_name"], "公积金查询",
@@ -119,23 +137,8 @@ async fn the_app_approves_and_the_browser_continues_to_the_apps_code_exchange() 
     let (_, seen) = waiting.await.unwrap();
     assert_eq!(seen["status"], "scanned");
 
-    let waiting = {
-        let b = Browser {
-            http: browser.http.clone(),
-            base: browser.base.clone(),
-        };
-        let id = id.clone();
-        actix_web::rt::spawn(async move { status(&b, &id, "scanned").await })
-    };
-    let (code, answered) = app::call(
-        &s.server,
-        &s.server.base,
-        &s.device,
-        &s.token,
-        "/qr/answer",
-        &json!({ "payload": payload, "decision": "approve" }),
-    )
-    .await;
+    let waiting = wait_in_background(&browser, &id, "scanned");
+    let (code, answered) = answer(&s, &s.server.base, &payload, "approve").await;
     assert_eq!(code, 200, "{answered}");
     let (code, done) = waiting.await.unwrap();
     assert_eq!(code, 200, "{done}");
@@ -164,24 +167,8 @@ async fn a_second_browser_cannot_complete_the_first_ones_code() {
     let other = Browser::new(&s.server.base);
     other.get("/login").await;
     assert_eq!(status(&other, &id, "waiting").await.0, 403);
-    app::call(
-        &s.server,
-        &s.server.base,
-        &s.device,
-        &s.token,
-        "/qr/scan",
-        &json!({ "payload": payload }),
-    )
-    .await;
-    let (code, _) = app::call(
-        &s.server,
-        &s.server.base,
-        &s.device,
-        &s.token,
-        "/qr/answer",
-        &json!({ "payload": payload, "decision": "approve" }),
-    )
-    .await;
+    scan(&s, &s.server.base, &payload).await;
+    let (code, _) = answer(&s, &s.server.base, &payload, "approve").await;
     assert_eq!(code, 200);
     let (code, answer) = status(&other, &id, "scanned").await;
     assert_eq!(
@@ -203,24 +190,8 @@ async fn a_second_browser_cannot_complete_the_first_ones_code() {
 async fn denied_and_expired_codes_log_nobody_in() {
     let s = setup().await;
     let (browser, id, payload) = showing_code(&s).await;
-    app::call(
-        &s.server,
-        &s.server.base,
-        &s.device,
-        &s.token,
-        "/qr/scan",
-        &json!({ "payload": payload }),
-    )
-    .await;
-    let (code, _) = app::call(
-        &s.server,
-        &s.server.base,
-        &s.device,
-        &s.token,
-        "/qr/answer",
-        &json!({ "payload": payload, "decision": "deny" }),
-    )
-    .await;
+    scan(&s, &s.server.base, &payload).await;
+    let (code, _) = answer(&s, &s.server.base, &payload, "deny").await;
     assert_eq!(code, 200);
     assert_eq!(status(&browser, &id, "scanned").await.1["status"], "denied");
 
@@ -230,28 +201,12 @@ async fn denied_and_expired_codes_log_nobody_in() {
         status(&browser, &id, "waiting").await.1["status"],
         "expired"
     );
-    let (code, late) = app::call(
-        &s.server,
-        &s.server.base,
-        &s.device,
-        &s.token,
-        "/qr/scan",
-        &json!({ "payload": payload }),
-    )
-    .await;
+    let (code, late) = scan(&s, &s.server.base, &payload).await;
     assert_eq!((code, late["error"].as_str()), (409, Some("wrong_state")));
     assert_eq!(browser.get(&format!("/qr/image?id={id}")).await.status, 404);
     // Approving without a scan, or twice, is refused.
     let (_, _, fresh) = showing_code(&s).await;
-    let (code, _) = app::call(
-        &s.server,
-        &s.server.base,
-        &s.device,
-        &s.token,
-        "/qr/answer",
-        &json!({ "payload": fresh, "decision": "approve" }),
-    )
-    .await;
+    let (code, _) = answer(&s, &s.server.base, &fresh, "approve").await;
     assert_eq!(code, 409);
 }
 
@@ -297,32 +252,9 @@ async fn an_answer_taken_on_another_replica_reaches_the_waiting_browser() {
     )
     .await;
     let (browser, id, payload) = showing_code(&s).await;
-    app::call(
-        &s.server,
-        &other.base,
-        &s.device,
-        &s.token,
-        "/qr/scan",
-        &json!({ "payload": payload }),
-    )
-    .await;
-    let waiting = {
-        let b = Browser {
-            http: browser.http.clone(),
-            base: browser.base.clone(),
-        };
-        let id = id.clone();
-        actix_web::rt::spawn(async move { status(&b, &id, "scanned").await })
-    };
-    let (code, _) = app::call(
-        &s.server,
-        &other.base,
-        &s.device,
-        &s.token,
-        "/qr/answer",
-        &json!({ "payload": payload, "decision": "approve" }),
-    )
-    .await;
+    scan(&s, &other.base, &payload).await;
+    let waiting = wait_in_background(&browser, &id, "scanned");
+    let (code, _) = answer(&s, &other.base, &payload, "approve").await;
     assert_eq!(code, 200);
     let (code, done) = waiting.await.unwrap();
     assert_eq!(

@@ -214,20 +214,28 @@ pub fn qr_image(svc: &Services, typed: &str) -> Result<Option<String>, Infra> {
     }))
 }
 
-/// Counts a wrong user code against the address; true when the address may not try any more.
-pub fn guess_throttled(svc: &Services, client_ip: &str, wrong: bool) -> Result<bool, Infra> {
+fn guess_key(client_ip: &str) -> String {
+    format!("device:{client_ip}")
+}
+
+/// Whether the address has guessed wrong too often to try another code now (a read).
+pub fn guessing_locked(svc: &Services, client_ip: &str) -> Result<bool, Infra> {
+    let counter = svc.store.throttle_counter(&guess_key(client_ip))?;
+    Ok(throttle::PER_IP.is_locked(&counter, svc.now()))
+}
+
+/// Counts a wrong user code against the address.
+pub fn count_wrong_guess(svc: &Services, client_ip: &str) -> Result<(), Infra> {
     let now = svc.now();
-    let mut locked = false;
     svc.store
-        .update_throttle_counter(&format!("device:{client_ip}"), |c| {
-            locked = throttle::PER_IP.is_locked(&c, now);
-            if wrong && !locked {
-                throttle::PER_IP.record_failure(c, now)
-            } else {
+        .update_throttle_counter(&guess_key(client_ip), |c| {
+            if throttle::PER_IP.is_locked(&c, now) {
                 c
+            } else {
+                throttle::PER_IP.record_failure(c, now)
             }
         })?;
-    Ok(locked)
+    Ok(())
 }
 
 /// The citizen's answer on the verification page (or in the government app).

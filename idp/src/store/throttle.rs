@@ -5,6 +5,26 @@ use crate::domain::throttle::Counter;
 use diesel::prelude::*;
 
 impl Store {
+    /// One counter as it stands (a read: for checks that count nothing).
+    pub fn throttle_counter(&self, key: &str) -> StoreResult<Counter> {
+        let row: Option<(i32, i64, Option<i64>)> = throttle::table
+            .find(key)
+            .select((
+                throttle::failures,
+                throttle::window_start,
+                throttle::locked_until,
+            ))
+            .first(&mut *self.conn()?)
+            .optional()?;
+        Ok(row
+            .map(|(failures, window_start, locked_until)| Counter {
+                failures,
+                window_start,
+                locked_until,
+            })
+            .unwrap_or_default())
+    }
+
     /// Read-modify-write of one counter in a write transaction, so parallel guesses all count.
     pub fn update_throttle_counter(
         &self,

@@ -166,3 +166,42 @@ pub fn with_cookie<'a>(
     }
     builder
 }
+
+/// Why a JSON call from a page is refused before its body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonRefusal {
+    NotJson,
+    OtherOrigin,
+}
+
+/// The CSRF defence of the cookie-authenticated JSON APIs: the body must be `application/json`
+/// (a cross-site form cannot send it, and a cross-site script needs a CORS preflight we never
+/// grant), and a browser that names its origin must name ours or one of `extra_origins`
+/// (native apps send no `Origin`).
+pub fn json_from_our_pages(
+    req: &HttpRequest,
+    svc: &Services,
+    extra_origins: &[String],
+) -> Result<(), JsonRefusal> {
+    let json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(JsonRefusal::NotJson);
+    }
+    let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else {
+        return Ok(());
+    };
+    let ours = origin.to_str().is_ok_and(|o| {
+        o == svc.config.issuer_origin()
+            || extra_origins.iter().any(|x| x.trim_end_matches('/') == o)
+    });
+    if ours {
+        Ok(())
+    } else {
+        Err(JsonRefusal::OtherOrigin)
+    }
+}

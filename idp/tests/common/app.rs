@@ -5,7 +5,7 @@
 use super::browser::{query_of, Browser};
 use super::{flow, ClientSpec, TestClient, TestServer};
 use idp::domain::client::{AuthMethod, GrantType};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub struct Device {
     pub key: keys::SigningKey,
@@ -24,6 +24,7 @@ impl Device {
         self.key.verifier().thumbprint().to_owned()
     }
 
+    /// A proof as the reference app signs it (`wallet_verifier::dpop`), at the server's time.
     pub fn proof(
         &self,
         method: &str,
@@ -31,21 +32,8 @@ impl Device {
         nonce: Option<&str>,
         token: Option<&str>,
     ) -> String {
-        let mut claims = json!({
-            "jti": keys::random_token(12),
-            "htm": method,
-            "htu": url,
-            "iat": idp::clock::Clock::now(&*self.clock),
-        });
-        if let Some(n) = nonce {
-            claims["nonce"] = json!(n);
-        }
-        if let Some(t) = token {
-            claims["ath"] = json!(keys::sha256_b64(t.as_bytes()));
-        }
-        self.key
-            .sign_self_contained("dpop+jwt", claims.as_object().unwrap())
-            .unwrap()
+        let now = idp::clock::Clock::now(&*self.clock);
+        wallet_verifier::dpop::proof(&self.key, method, url, now, nonce, token).unwrap()
     }
 }
 

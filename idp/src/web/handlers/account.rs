@@ -72,10 +72,14 @@ pub async fn page(
     Ok(html(cookie, account_page::account(&frame, &page)))
 }
 
-pub async fn remove_passkey(
+/// A remove-style form of the account page: CSRF, an `id`, an action on one of the citizen's
+/// own things; then back to the account page with how it went.
+async fn account_action(
     req: HttpRequest,
     svc: web::Data<Services>,
     body: web::Bytes,
+    action: fn(&Services, &str, &str) -> Result<bool, Infra>,
+    done: &'static str,
 ) -> Result<HttpResponse, WebError> {
     let browser = Browser::of(&req, &svc);
     let form = Params::parse_urlencoded(&body);
@@ -86,22 +90,30 @@ pub async fn remove_passkey(
         return Err(super::bad_form(&svc, &browser, "id"));
     };
     let session = browser.session.clone();
-    let removed = blocking(&svc, move |s| -> Result<Option<bool>, Infra> {
+    let acted = blocking(&svc, move |s| -> Result<Option<bool>, Infra> {
         let Some(session) = sessions::current(s, session.as_deref())? else {
             return Ok(None);
         };
-        passkeys::remove(s, &session.sub, &id).map(Some)
+        action(s, &session.sub, &id).map(Some)
     })
     .await?
     .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
-    let location = match removed {
+    let location = match acted {
         None => return Ok(to_login()),
-        Some(true) => "/account?done=removed",
-        Some(false) => "/account?done=not_found",
+        Some(true) => format!("/account?done={done}"),
+        Some(false) => "/account?done=not_found".to_owned(),
     };
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish())
+}
+
+pub async fn remove_passkey(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    account_action(req, svc, body, passkeys::remove, "removed").await
 }
 
 pub async fn unbind_device(
@@ -109,29 +121,5 @@ pub async fn unbind_device(
     svc: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let browser = Browser::of(&req, &svc);
-    let form = Params::parse_urlencoded(&body);
-    if !browser.csrf_ok(&svc, form.get("csrf")) {
-        return Err(super::csrf_failure(&svc, &browser));
-    }
-    let Some(id) = form.get("id").map(str::to_owned) else {
-        return Err(super::bad_form(&svc, &browser, "id"));
-    };
-    let session = browser.session.clone();
-    let unbound = blocking(&svc, move |s| -> Result<Option<bool>, Infra> {
-        let Some(session) = sessions::current(s, session.as_deref())? else {
-            return Ok(None);
-        };
-        devices::unbind(s, &session.sub, &id).map(Some)
-    })
-    .await?
-    .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
-    let location = match unbound {
-        None => return Ok(to_login()),
-        Some(true) => "/account?done=unbound",
-        Some(false) => "/account?done=not_found",
-    };
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish())
+    account_action(req, svc, body, devices::unbind, "unbound").await
 }

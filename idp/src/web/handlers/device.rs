@@ -86,7 +86,7 @@ pub async fn page(
         let Some(code) = lookup_code else {
             return Ok(Lookup::Unknown);
         };
-        if device::guess_throttled(s, &ip, false)? {
+        if device::guessing_locked(s, &ip)? {
             return Ok(Lookup::Throttled);
         }
         Ok(match device::pending(s, &code)? {
@@ -96,7 +96,7 @@ pub async fn page(
                 scope: row.scope,
             },
             None => {
-                device::guess_throttled(s, &ip, true)?;
+                device::count_wrong_guess(s, &ip)?;
                 Lookup::Unknown
             }
         })

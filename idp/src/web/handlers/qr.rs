@@ -47,20 +47,6 @@ fn refused(e: QrError) -> HttpResponse {
     error(status, e.code(), text)
 }
 
-fn json_request(req: &HttpRequest, svc: &Services) -> bool {
-    let json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    let same_origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .is_none_or(|o| o.to_str().ok() == Some(svc.config.issuer_origin().as_str()));
-    json && same_origin
-}
-
 #[derive(Deserialize)]
 struct StartBody {
     #[serde(default)]
@@ -72,7 +58,7 @@ pub async fn start(
     svc: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    if !json_request(&req, &svc) {
+    if crate::web::browser::json_from_our_pages(&req, &svc, &[]).is_err() {
         return Ok(error(
             StatusCode::BAD_REQUEST,
             "invalid_request",

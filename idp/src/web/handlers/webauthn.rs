@@ -7,7 +7,7 @@ use crate::domain::passkey::PasskeyError;
 use crate::flows::passkeys::{self, PasskeyResult, Started};
 use crate::flows::sessions;
 use crate::services::Services;
-use crate::web::browser::{cookie_names, make_cookie, Browser};
+use crate::web::browser::{cookie_names, json_from_our_pages, make_cookie, Browser, JsonRefusal};
 use crate::web::{passkey_text, WebError};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -57,41 +57,16 @@ fn refused(browser: &Browser, e: PasskeyError) -> HttpResponse {
         }))
 }
 
-/// Our own origin and the configured passkey origins.
-fn same_origin(req: &HttpRequest, svc: &Services) -> bool {
-    let Some(origin) = req.headers().get(header::ORIGIN) else {
-        // Native apps send no Origin; browsers always do on POST.
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    origin == svc.config.issuer_origin()
-        || svc
-            .config
-            .webauthn_origins
-            .iter()
-            .any(|o| o.trim_end_matches('/') == origin)
-}
-
-/// Checks the request's shape and parses the body.
+/// Checks the request's shape (JSON from our pages) and parses the body.
 fn parse<T: serde::de::DeserializeOwned>(
     req: &HttpRequest,
     svc: &Services,
     body: &[u8],
 ) -> Result<T, PasskeyError> {
-    let json_content = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !json_content {
-        return Err(PasskeyError::InvalidRequest);
-    }
-    if !same_origin(req, svc) {
-        return Err(PasskeyError::OriginMismatch);
-    }
+    json_from_our_pages(req, svc, &svc.config.webauthn_origins).map_err(|e| match e {
+        JsonRefusal::NotJson => PasskeyError::InvalidRequest,
+        JsonRefusal::OtherOrigin => PasskeyError::OriginMismatch,
+    })?;
     serde_json::from_slice(body).map_err(|_| PasskeyError::InvalidRequest)
 }
 
