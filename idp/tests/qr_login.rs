@@ -204,6 +204,13 @@ async fn denied_and_expired_codes_log_nobody_in() {
     let (code, late) = scan(&s, &s.server.base, &payload).await;
     assert_eq!((code, late["error"].as_str()), (409, Some("wrong_state")));
     assert_eq!(browser.get(&format!("/qr/image?id={id}")).await.status, 404);
+    // A request without an id is told so in JSON, like an unknown code.
+    let (code, missing) = status(&browser, "", "waiting").await;
+    assert_eq!(
+        (code, missing["error"].as_str()),
+        (404, Some("unknown_code"))
+    );
+    assert_eq!(browser.get("/qr/image").await.status, 404);
     // Approving without a scan, or twice, is refused.
     let (_, _, fresh) = showing_code(&s).await;
     let (code, _) = answer(&s, &s.server.base, &fresh, "approve").await;

@@ -123,6 +123,8 @@ pub async fn start(
 
 #[derive(Deserialize)]
 pub struct IdQuery {
+    /// Missing is answered like an unknown code (a JSON 404), not a framework error.
+    #[serde(default)]
     id: String,
     #[serde(default)]
     since: Option<String>,
