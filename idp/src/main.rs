@@ -4,6 +4,7 @@ use idp::config::Config;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    keys::init();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("IDP_LOG")

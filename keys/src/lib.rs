@@ -28,6 +28,14 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
+/// Initialises OpenSSL without an exit-time cleanup. Call it before anything else can load
+/// OpenSSL (libpq does, for PostgreSQL connections): whoever initialises first decides, and
+/// libpq's default registers `OPENSSL_cleanup` at exit, which frees OpenSSL's state while pool
+/// threads may still be connecting, a segfault as the process ends. Cheap after the first call.
+pub fn init() {
+    openssl::init();
+}
+
 /// `bytes` random bytes from the OS, base64url without padding.
 /// Use at least 16 bytes for anything that must not be guessed (32 is the norm here).
 pub fn random_token(bytes: usize) -> String {

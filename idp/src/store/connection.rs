@@ -67,6 +67,8 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
 }
 
 pub fn connect(url: &str, size: u32) -> Result<DbPool, DbSetupError> {
+    // Before libpq can initialise OpenSSL its own way (see `keys::init`).
+    keys::init();
     let manager = ConnectionManager::<AnyConnection>::new(driver_url(url)?);
     Pool::builder()
         .max_size(size.max(1))

@@ -19,6 +19,8 @@ impl TempDatabase {
     }
 
     pub fn create(admin_url: &str) -> Self {
+        // OpenSSL first, without an exit-time cleanup, before libpq loads it (see `keys::init`).
+        keys::init();
         let name = format!(
             "idp_test_{}",
             keys::random_token(9)
