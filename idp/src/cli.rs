@@ -100,6 +100,10 @@ pub struct ClientCreate {
     /// Every token request must carry a DPoP proof (RFC 9449 `dpop_bound_access_tokens`).
     #[arg(long)]
     pub dpop: bool,
+    /// The government app: a public client with DPoP-bound tokens and the `gov_app` scope, which
+    /// lets it approve QR logins and kiosk codes for its citizen and manage their devices.
+    #[arg(long)]
+    pub government_app: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,7 +272,7 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
     let svc = open(config)?;
     match command {
         ClientCommand::Create(c) => {
-            let auth_method = match (&c.auth_method, c.public) {
+            let auth_method = match (&c.auth_method, c.public || c.government_app) {
                 (Some(m), _) => m.parse::<AuthMethod>().map_err(err)?,
                 (None, true) => AuthMethod::None,
                 (None, false) => AuthMethod::ClientSecretBasic,
@@ -282,7 +286,7 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                     .collect::<Result<_, _>>()
                     .map_err(err)?
             };
-            let scopes = if c.scopes.is_empty() {
+            let mut scopes: Vec<String> = if c.scopes.is_empty() {
                 crate::domain::scope::default_app_scopes()
             } else {
                 c.scopes
@@ -292,6 +296,9 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                     .map(str::to_owned)
                     .collect()
             };
+            if c.government_app && !scopes.iter().any(|s| s == crate::domain::scope::GOV_APP) {
+                scopes.push(crate::domain::scope::GOV_APP.to_owned());
+            }
             let jwks = match &c.jwks {
                 Some(text) => Some(
                     serde_json::from_str(text)
@@ -314,7 +321,7 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                     request_object_alg: None,
                     backchannel_logout_uri: c.backchannel_logout_uri,
                     approve: c.approve,
-                    metadata: if c.dpop {
+                    metadata: if c.dpop || c.government_app {
                         serde_json::Map::from_iter([(
                             "dpop_bound_access_tokens".to_owned(),
                             serde_json::Value::Bool(true),

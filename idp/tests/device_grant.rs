@@ -215,6 +215,38 @@ async fn codes_belong_to_their_kiosk_and_guessing_is_throttled() {
     let right = browser.get(&start.str("verification_uri_complete")).await;
     assert_eq!(right.status, 429);
     assert!(form_containing(&right.body, "decision").is_none());
+    // The kiosk's QR image (no login) is no way around it.
+    let image = Browser::new(&server.base)
+        .get(&format!("/device/qr?user_code={}", start.str("user_code")))
+        .await;
+    assert_eq!(image.status, 429);
+}
+
+#[actix_web::test]
+async fn the_kiosk_qr_image_is_no_free_oracle() {
+    let server = TestServer::start().await;
+    let kiosk = kiosk(&server).await;
+    let start = authorize_device(&server, &kiosk).await;
+    let anyone = Browser::new(&server.base);
+    let own = anyone
+        .get(&format!("/device/qr?user_code={}", start.str("user_code")))
+        .await;
+    assert_eq!(own.status, 200);
+    let mut last = 0u16;
+    for i in 0..60 {
+        last = anyone
+            .get(&format!(
+                "/device/qr?user_code=BCDF-GH{}",
+                ["JK", "JL"][i % 2]
+            ))
+            .await
+            .status
+            .as_u16();
+        if last == 429 {
+            break;
+        }
+    }
+    assert_eq!(last, 429, "misses are counted");
 }
 
 #[actix_web::test]

@@ -531,6 +531,30 @@ async fn binding_needs_a_session_and_its_own_ceremony() {
 }
 
 #[actix_web::test]
+async fn binding_needs_a_login_of_the_last_five_minutes() {
+    let s = setup().await;
+    // A session that logged in with the password six minutes ago (a phished password, say).
+    s.server
+        .clock
+        .advance(idp::domain::passkey::BIND_FRESHNESS_SECS + 1);
+    let r = post_json(
+        &s.browser,
+        "/webauthn/register/start",
+        &json!({"name": "x"}),
+    )
+    .await;
+    assert_eq!((r.status, r.error()), (403, "reauthentication_required"));
+    assert!(r.json["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("重新登录"));
+    // Logging in again opens the window.
+    flow::login(&s.browser, &s.citizen, PASSWORD).await;
+    let mut phone = Phone::new(&s.server.base);
+    assert_eq!(phone.bind(&s.browser, "手机").await.status, 201);
+}
+
+#[actix_web::test]
 async fn passkeys_are_off_when_the_issuer_is_an_ip_address() {
     let server = TestServer::start().await;
     let browser = Browser::new(&server.base);

@@ -154,7 +154,7 @@ async fn the_app_approves_and_the_browser_continues_to_the_apps_code_exchange() 
     let (_, claims) = jwt_parts(&tokens.str("id_token"));
     assert_eq!(claims["sub"], s.sub.as_str());
     assert_eq!(claims["nonce"], "qr-n");
-    assert_eq!(claims["amr"], json!(["mca", "hwk"]));
+    assert_eq!(claims["amr"], json!(["mca", "swk"]));
     // The code is spent: collecting again logs in nobody else.
     assert_eq!(status(&browser, &id, "approved").await.1["status"], "done");
 }
@@ -246,6 +246,114 @@ async fn only_the_apps_device_key_can_answer() {
         200
     );
     assert_eq!(send(format!("DPoP {}", s.token), Some(proof)).await, 401);
+}
+
+#[actix_web::test]
+async fn only_the_phone_that_scanned_may_answer() {
+    let s = setup().await;
+    let (browser, id, payload) = showing_code(&s).await;
+    // Someone who saw the code over a shoulder, with the government app on their own phone.
+    let onlooker_id = id_number(44, 102);
+    let number = onlooker_id.clone();
+    s.server
+        .with(move |svc| {
+            idp::flows::users::create(
+                svc,
+                idp::flows::users::NewUser {
+                    id_number: number,
+                    name: "路人".into(),
+                    phone: None,
+                    email: None,
+                    address: None,
+                    password: zeroize::Zeroizing::new(PASSWORD.into()),
+                },
+            )
+            .unwrap()
+        })
+        .await;
+    let gov_app = app::register(&s.server).await;
+    let (onlooker, onlooker_token) =
+        app::logged_in(&s.server, &gov_app, &onlooker_id, PASSWORD).await;
+    let by_onlooker = |path: &'static str, body: Value| {
+        let (s, onlooker, token) = (&s, &onlooker, &onlooker_token);
+        async move { app::call(&s.server, &s.server.base, onlooker, token, path, &body).await }
+    };
+    assert_eq!(scan(&s, &s.server.base, &payload).await.0, 200);
+    // A second phone can neither take over the scanned code nor answer it.
+    let (code, body) = by_onlooker("/qr/scan", json!({ "payload": payload })).await;
+    assert_eq!(code, 409, "{body}");
+    for decision in ["approve", "deny"] {
+        let (code, _) = by_onlooker(
+            "/qr/answer",
+            json!({ "payload": payload, "decision": decision }),
+        )
+        .await;
+        assert_eq!(code, 409);
+    }
+    assert_eq!(
+        status(&browser, &id, "waiting").await.1["status"],
+        "scanned"
+    );
+    // The phone that scanned still decides.
+    assert_eq!(answer(&s, &s.server.base, &payload, "approve").await.0, 200);
+    let (_, done) = status(&browser, &id, "scanned").await;
+    assert_eq!(done["status"], "approved");
+}
+
+#[actix_web::test]
+async fn only_the_government_app_speaks_for_the_citizen() {
+    let s = setup().await;
+    let (_, _, payload) = showing_code(&s).await;
+    let citizen = id_number(33, 101);
+    // Another app with DPoP-bound tokens of the same citizen (a province's own app, say).
+    let other = s
+        .server
+        .client(ClientSpec {
+            name: "某市App".into(),
+            auth_method: idp::domain::client::AuthMethod::None,
+            grant_types: vec![idp::domain::client::GrantType::AuthorizationCode],
+            redirect_uri: "http://127.0.0.1:9/other".into(),
+            dpop: true,
+            ..ClientSpec::default()
+        })
+        .await;
+    let (other_device, other_token) = app::logged_in_with_scope(
+        &s.server,
+        &other,
+        &citizen,
+        PASSWORD,
+        "openid profile gov_app",
+    )
+    .await;
+    // The government app itself, logged in without its scope.
+    let gov_app = app::register(&s.server).await;
+    let (plain_device, plain_token) =
+        app::logged_in_with_scope(&s.server, &gov_app, &citizen, PASSWORD, "openid profile").await;
+    for (device, token) in [(&other_device, &other_token), (&plain_device, &plain_token)] {
+        let url = s.server.url("/qr/scan");
+        let resp = flow::http()
+            .post(&url)
+            .header("Authorization", format!("DPoP {token}"))
+            .header("DPoP", device.proof("POST", &url, None, Some(token)))
+            .json(&json!({ "payload": payload }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 403);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["error"], "insufficient_scope", "{body}");
+        let url = s.server.url("/app/devices");
+        let resp = flow::http()
+            .get(&url)
+            .header("Authorization", format!("DPoP {token}"))
+            .header("DPoP", device.proof("GET", &url, None, Some(token)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 403);
+    }
+    // The code is untouched: the government app can still scan it.
+    assert_eq!(scan(&s, &s.server.base, &payload).await.0, 200);
 }
 
 #[actix_web::test]

@@ -189,6 +189,11 @@ async fn bad_metadata_is_refused_with_the_rfc_7591_error_codes() {
             with("token_endpoint_auth_method", json!("private_key_jwt")),
             "invalid_client_metadata",
         ),
+        (
+            "the government app's scope",
+            with("scope", json!("openid gov_app")),
+            "invalid_client_metadata",
+        ),
     ];
     for (what, body, expected) in cases {
         let r = register(&server, None, &body).await;

@@ -24,7 +24,7 @@ before(async () => {
     provider.cli(['client', 'create', '--name', '社保查询', '--redirect-uri', rp.redirectUri, '--approve']),
   );
   const govApp = provider.cli([
-    'client', 'create', '--name', '国家政务服务App', '--public', '--dpop', '--approve',
+    'client', 'create', '--name', '国家政务服务App', '--government-app', '--approve',
     '--redirect-uri', 'http://127.0.0.1/wallet/callback',
   ]);
   phone = wallet(provider.dir);
@@ -71,7 +71,7 @@ test('the browser shows a QR code, the app approves it, the browser lands at the
   }
   await page.waitForURL((url) => url.href.startsWith(rp.redirectUri));
   const claims = JSON.parse(await page.textContent('#claims'));
-  assert.deepEqual(claims.amr, ['mca', 'hwk']);
+  assert.deepEqual(claims.amr, ['mca', 'swk']);
   assert.ok(phone.devices().devices.length >= 1, 'the app is a bound device');
 });
 

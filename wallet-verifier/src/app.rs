@@ -79,7 +79,7 @@ pub async fn login(input: &LoginInput<'_>, kek: &keys::Kek) -> Result<WalletStat
         .append_pair("response_type", "code")
         .append_pair("client_id", input.client_id)
         .append_pair("redirect_uri", input.redirect_uri)
-        .append_pair("scope", "openid profile offline_access")
+        .append_pair("scope", "openid profile offline_access gov_app")
         .append_pair("state", &state)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");

@@ -12,6 +12,15 @@ const AUTH_DATA_HEADER: usize = 37;
 
 pub const MAX_NAME_CHARS: usize = 40;
 
+/// How recent the login must be to bind a passkey. A passkey logs in at the strong level, so a
+/// session got with a phished password must not be able to add the thief's authenticator later.
+pub const BIND_FRESHNESS_SECS: i64 = 300;
+
+/// Whether a session that authenticated at `auth_time` may bind a passkey `now`.
+pub fn may_bind(auth_time: i64, now: i64) -> bool {
+    (0..=BIND_FRESHNESS_SECS).contains(&(now - auth_time))
+}
+
 /// A passkey's display name: trimmed, 1–40 characters, no control characters.
 pub fn valid_name(name: &str) -> Option<String> {
     let name = name.trim();
@@ -65,6 +74,8 @@ pub enum PasskeyError {
     Unavailable,
     /// Binding a passkey needs a logged-in citizen.
     LoginRequired,
+    /// The login is older than [`BIND_FRESHNESS_SECS`]: log in again to bind.
+    ReauthenticationRequired,
     /// The body is not what the API expects.
     InvalidRequest,
     InvalidName,
@@ -91,6 +102,7 @@ impl PasskeyError {
         match self {
             Self::Unavailable => "passkeys_unavailable",
             Self::LoginRequired => "login_required",
+            Self::ReauthenticationRequired => "reauthentication_required",
             Self::InvalidRequest => "invalid_request",
             Self::InvalidName => "invalid_name",
             Self::CeremonyExpired => "ceremony_expired",

@@ -5,6 +5,25 @@ use std::net::IpAddr;
 /// How long a code is valid before the page draws a new one.
 pub const LIFETIME_SECS: i64 = 120;
 
+/// RFC 8176 methods of a QR login: the citizen confirmed on a second channel (`mca`) and the phone
+/// proved its app key (`swk`: a software key; nothing attests that it lives in hardware).
+pub const AMR: &str = "mca swk";
+
+/// How long after the app's own login a QR approval may still pass on a strong level.
+pub const STRONG_FRESHNESS_SECS: i64 = 12 * 3600;
+
+/// The level a QR login gives the browser: the app's, while the app's own login is recent, and
+/// never more than a password's once that login has been carried by refresh tokens for long.
+pub fn session_acr(app_acr: &str, app_auth_time: i64, now: i64) -> &'static str {
+    use super::acr::{level, ACR_PASSWORD, ACR_STRONG};
+    let fresh = (0..=STRONG_FRESHNESS_SECS).contains(&(now - app_auth_time));
+    if level(app_acr) >= level(ACR_STRONG) && fresh {
+        ACR_STRONG
+    } else {
+        ACR_PASSWORD
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// 待扫码
@@ -108,6 +127,25 @@ pub fn coarse_address(ip: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::acr::{ACR_PASSWORD, ACR_STRONG};
+
+    #[test]
+    fn a_qr_login_is_strong_only_while_the_apps_own_login_is_recent() {
+        let now = 1_000_000;
+        assert_eq!(session_acr(ACR_STRONG, now - 60, now), ACR_STRONG);
+        assert_eq!(
+            session_acr(ACR_STRONG, now - STRONG_FRESHNESS_SECS, now),
+            ACR_STRONG
+        );
+        assert_eq!(
+            session_acr(ACR_STRONG, now - STRONG_FRESHNESS_SECS - 1, now),
+            ACR_PASSWORD
+        );
+        assert_eq!(session_acr(ACR_PASSWORD, now, now), ACR_PASSWORD);
+        assert_eq!(session_acr("made-up", now, now), ACR_PASSWORD);
+        // An auth_time in the future is not trusted either.
+        assert_eq!(session_acr(ACR_STRONG, now + 600, now), ACR_PASSWORD);
+    }
 
     #[test]
     fn unanswered_codes_expire_answered_ones_keep_their_answer() {

@@ -4,6 +4,13 @@ use std::collections::BTreeSet;
 pub const OPENID: &str = "openid";
 pub const OFFLINE_ACCESS: &str = "offline_access";
 pub const ID_NUMBER: &str = "id_number";
+/// The government app's own scope: with it, the app's DPoP-bound tokens may approve QR logins and
+/// kiosk codes and manage the citizen's devices. Only an operator grants it
+/// (`idp client create --government-app`); dynamic registration refuses it.
+pub const GOV_APP: &str = "gov_app";
+
+/// Scopes no app can give itself by dynamic registration.
+pub const OPERATOR_ONLY: &[&str] = &[GOV_APP];
 
 /// Every scope the provider knows. Unknown scope values in a request are ignored (OIDC Core 3.1.2.1).
 pub const SUPPORTED: &[&str] = &[
@@ -14,6 +21,7 @@ pub const SUPPORTED: &[&str] = &[
     "phone",
     OFFLINE_ACCESS,
     ID_NUMBER,
+    GOV_APP,
 ];
 
 /// What an app may ask for when its registration names no scopes: everything but the ID number,

@@ -205,6 +205,30 @@ pub fn pending(svc: &Services, typed: &str) -> Result<Option<(DeviceCodeRow, Cli
     Ok(super::authorize::load_client(svc, Some(&row.client_id))?.map(|c| (row, c)))
 }
 
+/// What the government app shows before the citizen answers a kiosk's code (RFC 8628 5.4: the
+/// citizen must see who asks and for what, or a code posted by a phisher gets approved blind).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Description {
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    pub expires_at: i64,
+}
+
+pub fn describe(svc: &Services, typed: &str) -> Result<Option<Description>, Infra> {
+    Ok(pending(svc, typed)?.map(|(row, client)| Description {
+        client_id: client.client_id,
+        client_name: client.name,
+        scopes: row
+            .scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        expires_at: row.expires_at,
+    }))
+}
+
 /// `verification_uri_complete` of a pending code as a QR code (SVG), for kiosks that do not
 /// draw it themselves.
 pub fn qr_image(svc: &Services, typed: &str) -> Result<Option<String>, Infra> {
@@ -214,28 +238,77 @@ pub fn qr_image(svc: &Services, typed: &str) -> Result<Option<String>, Infra> {
     }))
 }
 
-fn guess_key(client_ip: &str) -> String {
-    format!("device:{client_ip}")
+/// Who is guessing: the address, and the citizen when one is logged in (an app's calls may come
+/// from many addresses, one citizen's account stays the same).
+#[derive(Debug, Clone, Copy)]
+pub struct Guesser<'a> {
+    pub client_ip: &'a str,
+    pub sub: Option<&'a str>,
 }
 
-/// Whether the address has guessed wrong too often to try another code now (a read).
-pub fn guessing_locked(svc: &Services, client_ip: &str) -> Result<bool, Infra> {
-    let counter = svc.store.throttle_counter(&guess_key(client_ip))?;
-    Ok(throttle::PER_IP.is_locked(&counter, svc.now()))
+impl Guesser<'_> {
+    fn keys(&self) -> Vec<String> {
+        let mut keys = vec![format!("device:{}", self.client_ip)];
+        if let Some(sub) = self.sub {
+            keys.push(format!("device:sub:{sub}"));
+        }
+        keys
+    }
 }
 
-/// Counts a wrong user code against the address.
-pub fn count_wrong_guess(svc: &Services, client_ip: &str) -> Result<(), Infra> {
+/// Whether the guesser has typed wrong codes too often to try another now (a read).
+pub fn guessing_locked(svc: &Services, who: Guesser<'_>) -> Result<bool, Infra> {
     let now = svc.now();
-    svc.store
-        .update_throttle_counter(&guess_key(client_ip), |c| {
+    for key in who.keys() {
+        if throttle::PER_IP.is_locked(&svc.store.throttle_counter(&key)?, now) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Counts a wrong user code against the guesser.
+pub fn count_wrong_guess(svc: &Services, who: Guesser<'_>) -> Result<(), Infra> {
+    let now = svc.now();
+    for key in who.keys() {
+        svc.store.update_throttle_counter(&key, |c| {
             if throttle::PER_IP.is_locked(&c, now) {
                 c
             } else {
                 throttle::PER_IP.record_failure(c, now)
             }
         })?;
+    }
     Ok(())
+}
+
+/// What a typed code came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typed<T> {
+    Found(T),
+    /// Wrong, expired or already answered; counted against the guesser.
+    Unknown,
+    /// Too many wrong codes: not even looked up.
+    Throttled,
+}
+
+/// Looks a typed code up for `who`, counting a miss: every way to test a code is throttled alike
+/// (20 letters, 8 of them, are too few to leave guessing free).
+pub fn guarded<T>(
+    svc: &Services,
+    who: Guesser<'_>,
+    attempt: impl FnOnce(&Services) -> Result<Option<T>, Infra>,
+) -> Result<Typed<T>, Infra> {
+    if guessing_locked(svc, who)? {
+        return Ok(Typed::Throttled);
+    }
+    Ok(match attempt(svc)? {
+        Some(found) => Typed::Found(found),
+        None => {
+            count_wrong_guess(svc, who)?;
+            Typed::Unknown
+        }
+    })
 }
 
 /// The citizen's answer on the verification page (or in the government app).

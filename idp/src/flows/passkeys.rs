@@ -183,6 +183,9 @@ pub fn register_start(
     let Some(session) = sessions::current(svc, session_cookie)? else {
         return Ok(Err(PasskeyError::LoginRequired));
     };
+    if !passkey::may_bind(session.auth_time, svc.now()) {
+        return Ok(Err(PasskeyError::ReauthenticationRequired));
+    }
     let Some(name) = passkey::valid_name(name) else {
         return Ok(Err(PasskeyError::InvalidName));
     };

@@ -201,17 +201,12 @@ pub fn scan(svc: &Services, payload: &str, scanner_sub: &str) -> QrResult<Descri
     let Some(row) = live_row(svc, id)? else {
         return Ok(Err(QrError::UnknownCode));
     };
-    let now = svc.now();
-    // Scanning again (the same phone, before it answers) only shows the same description.
-    let scanned = match status_of(svc, &row) {
-        Status::Waiting => {
-            svc.store
-                .advance_qr_login(&row.id_hash, "waiting", "scanned", None, now)?
-        }
-        Status::Scanned => true,
-        _ => false,
-    };
-    if !scanned {
+    // Scanning again (the same citizen, before answering) only shows the same description; a
+    // second phone cannot take over a scanned code (someone who saw it over a shoulder).
+    if !svc
+        .store
+        .scan_qr_login(&row.id_hash, scanner_sub, svc.now())?
+    {
         return Ok(Err(QrError::WrongState));
     }
     let client_name = match &row.request_id {
@@ -244,14 +239,14 @@ pub fn answer(
     let Some(row) = live_row(svc, id)? else {
         return Ok(Err(QrError::UnknownCode));
     };
-    let (to, answer) = if approve {
-        (Status::Approved, Some(approver))
+    let to = if approve {
+        Status::Approved
     } else {
-        (Status::Denied, None)
+        Status::Denied
     };
     if !svc
         .store
-        .advance_qr_login(&row.id_hash, "scanned", to.as_str(), answer, svc.now())?
+        .answer_qr_login(&row.id_hash, approver, approve, svc.now())?
     {
         return Ok(Err(QrError::WrongState));
     }

@@ -122,6 +122,14 @@ pub fn register(
             .collect(),
         None => crate::domain::scope::default_app_scopes(),
     };
+    if let Some(s) = scopes
+        .iter()
+        .find(|s| crate::domain::scope::OPERATOR_ONLY.contains(&s.as_str()))
+    {
+        return Err(metadata_error(format!(
+            "the {s} scope is granted by an operator only"
+        )));
+    }
     let name = string("client_name")?.unwrap_or_else(|| "Unnamed app".into());
     if m.get("dpop_bound_access_tokens")
         .is_some_and(|v| !v.is_boolean())

@@ -150,6 +150,17 @@ pub fn app_caller(
     }
     let claims = verify_access_token(svc, token)?;
     check_binding(svc, &claims, token, how)?;
+    // Any app can hold a DPoP-bound token of a citizen; only the government app's own grant
+    // (its operator-granted scope, a citizen's login) may speak for the citizen here.
+    let scopes = ScopeSet::parse(claims.get("scope").and_then(Value::as_str).unwrap_or(""));
+    if !scopes.contains(scope::GOV_APP) {
+        return Err(BearerError::InsufficientScope(scope::GOV_APP));
+    }
+    if claims.get("gid").and_then(Value::as_str).is_none() {
+        return Err(BearerError::InvalidToken(
+            "the token does not come from a citizen's login",
+        ));
+    }
     Ok(claims)
 }
 

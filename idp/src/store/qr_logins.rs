@@ -44,33 +44,58 @@ impl Store {
             .optional()?)
     }
 
-    /// Moves a live login from one status to the next; false when it was not in `from` (or
-    /// expired), so two answers cannot both win.
-    pub fn advance_qr_login(
+    /// Records who scanned a live code: a waiting one, or one this same citizen scanned before.
+    /// False otherwise (another phone got there first, or it expired).
+    pub fn scan_qr_login(&self, id_hash: &str, scanner_sub: &str, now: i64) -> StoreResult<bool> {
+        let n = diesel::update(
+            qr_logins::table
+                .find(id_hash)
+                .filter(qr_logins::expires_at.gt(now))
+                .filter(
+                    qr_logins::status.eq("waiting").or(qr_logins::status
+                        .eq("scanned")
+                        .and(qr_logins::sub.eq(scanner_sub))),
+                ),
+        )
+        .set((
+            qr_logins::status.eq("scanned"),
+            qr_logins::sub.eq(scanner_sub),
+            qr_logins::updated_at.eq(now),
+        ))
+        .execute(&mut *self.conn()?)?;
+        Ok(n == 1)
+    }
+
+    /// The scanner's answer: only the citizen who scanned may give it, and only once (false
+    /// otherwise, so two answers cannot both win).
+    pub fn answer_qr_login(
         &self,
         id_hash: &str,
-        from: &str,
-        to: &str,
-        answer: Option<&QrAnswer<'_>>,
+        answer: &QrAnswer<'_>,
+        approve: bool,
         now: i64,
     ) -> StoreResult<bool> {
         let live = qr_logins::table
             .find(id_hash)
-            .filter(qr_logins::status.eq(from))
+            .filter(qr_logins::status.eq("scanned"))
+            .filter(qr_logins::sub.eq(answer.sub))
             .filter(qr_logins::expires_at.gt(now));
-        let n = match answer {
-            Some(a) => diesel::update(live)
+        let n = if approve {
+            diesel::update(live)
                 .set((
-                    qr_logins::status.eq(to),
-                    qr_logins::sub.eq(a.sub),
-                    qr_logins::acr.eq(a.acr),
-                    qr_logins::amr.eq(a.amr),
+                    qr_logins::status.eq("approved"),
+                    qr_logins::acr.eq(answer.acr),
+                    qr_logins::amr.eq(answer.amr),
                     qr_logins::updated_at.eq(now),
                 ))
-                .execute(&mut *self.conn()?)?,
-            None => diesel::update(live)
-                .set((qr_logins::status.eq(to), qr_logins::updated_at.eq(now)))
-                .execute(&mut *self.conn()?)?,
+                .execute(&mut *self.conn()?)?
+        } else {
+            diesel::update(live)
+                .set((
+                    qr_logins::status.eq("denied"),
+                    qr_logins::updated_at.eq(now),
+                ))
+                .execute(&mut *self.conn()?)?
         };
         Ok(n == 1)
     }

@@ -10,6 +10,8 @@ use std::net::IpAddr;
 pub struct CookieNames {
     pub session: &'static str,
     pub csrf: &'static str,
+    /// Binds a QR login to the browser that showed the code.
+    pub qr_binding: &'static str,
 }
 
 /// `__Host-` cookies are bound to the exact origin, but browsers accept them only over https.
@@ -18,11 +20,13 @@ pub fn cookie_names(svc: &Services) -> CookieNames {
         CookieNames {
             session: "__Host-idp_session",
             csrf: "__Host-idp_csrf",
+            qr_binding: "__Host-idp_qr",
         }
     } else {
         CookieNames {
             session: "idp_session",
             csrf: "idp_csrf",
+            qr_binding: "idp_qr",
         }
     }
 }

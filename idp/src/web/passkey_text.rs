@@ -7,6 +7,7 @@ pub fn message(lang: Lang, e: PasskeyError) -> &'static str {
     match (lang, e) {
         (Lang::Zh, E::Unavailable) => "本站点未启用指纹登录。",
         (Lang::Zh, E::LoginRequired) => "请先登录，再绑定指纹。",
+        (Lang::Zh, E::ReauthenticationRequired) => "为保护您的账号，请重新登录后在五分钟内绑定指纹。",
         (Lang::Zh, E::InvalidRequest) => "请求格式不正确。",
         (Lang::Zh, E::InvalidName) => "名称应为1至40个字符。",
         (Lang::Zh, E::CeremonyExpired) => "操作已过期或已完成，请重试。",
@@ -23,6 +24,9 @@ pub fn message(lang: Lang, e: PasskeyError) -> &'static str {
         (Lang::Zh, E::RequestExpired) => "登录请求已过期，请返回应用重新登录。",
         (Lang::En, E::Unavailable) => "Passkey login is not enabled on this site.",
         (Lang::En, E::LoginRequired) => "Log in first, then bind a passkey.",
+        (Lang::En, E::ReauthenticationRequired) => {
+            "To protect your account, log in again and bind the passkey within five minutes."
+        }
         (Lang::En, E::InvalidRequest) => "The request is not well formed.",
         (Lang::En, E::InvalidName) => "The name must have 1 to 40 characters.",
         (Lang::En, E::CeremonyExpired) => "This attempt expired or was already used; please try again.",

@@ -37,13 +37,16 @@ impl Device {
     }
 }
 
-/// The app registration: public, PKCE, DPoP-bound tokens.
+/// The app registration: public, PKCE, DPoP-bound tokens, the operator-granted `gov_app` scope.
 pub async fn register(server: &TestServer) -> TestClient {
     server
         .client(ClientSpec {
             name: "国家政务服务App".into(),
             auth_method: AuthMethod::None,
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            scopes: ["openid", "profile", "offline_access", "gov_app"]
+                .map(String::from)
+                .to_vec(),
             dpop: true,
             ..ClientSpec::default()
         })
@@ -57,6 +60,17 @@ pub async fn logged_in(
     citizen: &str,
     password: &str,
 ) -> (Device, String) {
+    logged_in_with_scope(server, app, citizen, password, "openid profile gov_app").await
+}
+
+/// Any DPoP app logged in as `citizen`, asking for `scope`.
+pub async fn logged_in_with_scope(
+    server: &TestServer,
+    app: &TestClient,
+    citizen: &str,
+    password: &str,
+    scope: &str,
+) -> (Device, String) {
     let (verifier, challenge) = flow::pkce();
     let browser = Browser::new(&server.base);
     let page = browser
@@ -65,7 +79,7 @@ pub async fn logged_in(
                 server,
                 app,
                 &[
-                    ("scope", "openid profile"),
+                    ("scope", scope),
                     ("code_challenge", &challenge),
                     ("code_challenge_method", "S256"),
                 ],

@@ -36,7 +36,7 @@ enum Command {
     Login {
         #[arg(long)]
         issuer: String,
-        /// The app's client id (registered with `idp client create --public --dpop`).
+        /// The app's client id (registered with `idp client create --government-app`).
         #[arg(long)]
         client_id: String,
         #[arg(long, default_value = "http://127.0.0.1/wallet/callback")]
@@ -169,12 +169,27 @@ async fn scan(
             })
             .flatten()
     }) {
+        // Who asks and for what comes first; the answer names the app it agrees to.
+        let question = json!({ "user_code": user_code });
+        let (status, described, _) = app::call(
+            st,
+            key,
+            reqwest::Method::POST,
+            "/app/device_code/describe",
+            Some(&question),
+        )
+        .await?;
+        let described = expect_ok(status, described)?;
         if !approve && !deny {
             return Ok(
-                json!({ "kind": "device", "user_code": user_code, "hint": "answer with --approve or --deny" }),
+                json!({ "kind": "device", "user_code": user_code, "asks": described, "hint": "answer with --approve or --deny" }),
             );
         }
-        let body = json!({ "user_code": user_code, "decision": decision });
+        let body = json!({
+            "user_code": user_code,
+            "client_id": described["client_id"],
+            "decision": decision,
+        });
         let (status, answer, _) = app::call(
             st,
             key,

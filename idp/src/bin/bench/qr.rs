@@ -79,7 +79,7 @@ pub async fn app_phone(
     let verifier = keys::random_token(32);
     let challenge = idp::domain::pkce::s256(&verifier);
     let url = format!(
-        "{base}/authorize?response_type=code&client_id={}&redirect_uri={APP_REDIRECT}&scope=openid&state=s&code_challenge={challenge}&code_challenge_method=S256",
+        "{base}/authorize?response_type=code&client_id={}&redirect_uri={APP_REDIRECT}&scope=openid%20gov_app&state=s&code_challenge={challenge}&code_challenge_method=S256",
         f.app_client_id
     );
     let mut next = location(

@@ -3,9 +3,11 @@
 use super::app_auth;
 use super::blocking;
 use super::qr::error;
+use crate::flows::device::{Guesser, Typed};
 use crate::flows::{device, devices};
 use crate::services::Services;
 use crate::store::device_codes::Approval;
+use crate::web::browser::client_address;
 use crate::web::WebError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -29,6 +31,65 @@ pub async fn devices(req: HttpRequest, svc: web::Data<Services>) -> Result<HttpR
 struct DeviceCodeAnswer {
     user_code: String,
     decision: String,
+    /// The app that asks, as `describe` showed it: an answer names what it agrees to.
+    client_id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct DeviceCodeQuestion {
+    user_code: String,
+}
+
+fn too_many_attempts() -> HttpResponse {
+    error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "too many wrong codes: wait a while before the next",
+    )
+}
+
+fn unknown_code() -> HttpResponse {
+    error(
+        StatusCode::NOT_FOUND,
+        "unknown_code",
+        "no such pending code (wrong, expired, already answered, or for another app)",
+    )
+}
+
+/// `POST /app/device_code/describe`: who asks with a kiosk's code, and for what.
+pub async fn describe_device_code(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let caller = match app_auth::caller(&req, &svc, "/app/device_code/describe").await? {
+        Ok(c) => c,
+        Err(response) => return Ok(response),
+    };
+    let Ok(question) = serde_json::from_slice::<DeviceCodeQuestion>(&body) else {
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send {\"user_code\"}",
+        ));
+    };
+    let ip = client_address(&req, &svc.config.trusted_proxies);
+    let described = blocking(&svc, move |s| {
+        let who = Guesser {
+            client_ip: &ip,
+            sub: Some(&caller.sub),
+        };
+        device::guarded(s, who, |s| device::describe(s, &question.user_code))
+    })
+    .await?
+    .map_err(super::infra_json)?;
+    Ok(match described {
+        Typed::Found(d) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(d),
+        Typed::Unknown => unknown_code(),
+        Typed::Throttled => too_many_attempts(),
+    })
 }
 
 /// `POST /app/device_code`: approve or deny a kiosk's code from the phone.
@@ -47,11 +108,12 @@ pub async fn device_code(
             return Ok(error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                "send {\"user_code\", \"decision\": \"approve\" | \"deny\"}",
+                "send {\"user_code\", \"client_id\", \"decision\": \"approve\" | \"deny\"}",
             ))
         }
     };
     let allow = answer.decision == "approve";
+    let ip = client_address(&req, &svc.config.trusted_proxies);
     let decided = blocking(&svc, move |s| {
         let approver = Approval {
             sub: &caller.sub,
@@ -60,19 +122,25 @@ pub async fn device_code(
             amr: &caller.amr,
             auth_time: caller.auth_time,
         };
-        device::decide(s, &answer.user_code, &approver, allow)
+        let who = Guesser {
+            client_ip: &ip,
+            sub: Some(&caller.sub),
+        };
+        device::guarded(s, who, |s| {
+            let asks = device::describe(s, &answer.user_code)?;
+            if asks.is_none_or(|d| d.client_id != answer.client_id) {
+                return Ok(None);
+            }
+            Ok(device::decide(s, &answer.user_code, &approver, allow)?.then_some(()))
+        })
     })
     .await?
     .map_err(super::infra_json)?;
-    Ok(if decided {
-        HttpResponse::Ok()
+    Ok(match decided {
+        Typed::Found(()) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "status": if allow { "approved" } else { "denied" } }))
-    } else {
-        error(
-            StatusCode::NOT_FOUND,
-            "unknown_code",
-            "no such pending code (wrong, expired or already answered)",
-        )
+            .json(json!({ "status": if allow { "approved" } else { "denied" } })),
+        Typed::Unknown => unknown_code(),
+        Typed::Throttled => too_many_attempts(),
     })
 }

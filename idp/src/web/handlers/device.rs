@@ -4,6 +4,7 @@ use super::token::{json_no_store, parse_form, presented_credentials, token_error
 use super::{blocking, html};
 use crate::domain::device as codes;
 use crate::domain::params::Params;
+use crate::flows::device::{Guesser, Typed};
 use crate::flows::token::TokenError;
 use crate::flows::{client_auth, device, sessions, Infra};
 use crate::services::Services;
@@ -80,26 +81,27 @@ pub async fn page(
     };
     let (session, ip, lookup_code) = (browser.session.clone(), browser.ip.clone(), typed.clone());
     let lookup = blocking(&svc, move |s| -> Result<Lookup, Infra> {
-        if sessions::current(s, session.as_deref())?.is_none() {
+        let Some(session) = sessions::current(s, session.as_deref())? else {
             return Ok(Lookup::NotLoggedIn);
-        }
+        };
         let Some(code) = lookup_code else {
             return Ok(Lookup::Unknown);
         };
-        if device::guessing_locked(s, &ip)? {
-            return Ok(Lookup::Throttled);
-        }
-        Ok(match device::pending(s, &code)? {
-            Some((row, client)) => Lookup::Found {
-                code: codes::display(&row.user_code),
-                client: client.name,
-                scope: row.scope,
+        let who = Guesser {
+            client_ip: &ip,
+            sub: Some(&session.sub),
+        };
+        Ok(
+            match device::guarded(s, who, |s| device::pending(s, &code))? {
+                Typed::Found((row, client)) => Lookup::Found {
+                    code: codes::display(&row.user_code),
+                    client: client.name,
+                    scope: row.scope,
+                },
+                Typed::Unknown => Lookup::Unknown,
+                Typed::Throttled => Lookup::Throttled,
             },
-            None => {
-                device::count_wrong_guess(s, &ip)?;
-                Lookup::Unknown
-            }
-        })
+        )
     })
     .await?
     .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
@@ -156,9 +158,9 @@ pub async fn decide(
         "deny" => false,
         _ => return Err(super::bad_form(&svc, &browser, "decision")),
     };
-    let (session, code) = (browser.session.clone(), code.to_owned());
+    let (session, code, ip) = (browser.session.clone(), code.to_owned(), browser.ip.clone());
     let typed = code.clone();
-    let outcome = blocking(&svc, move |s| -> Result<Option<bool>, Infra> {
+    let outcome = blocking(&svc, move |s| -> Result<Option<Typed<()>>, Infra> {
         let Some(session) = sessions::current(s, session.as_deref())? else {
             return Ok(None);
         };
@@ -169,38 +171,62 @@ pub async fn decide(
             amr: &session.amr,
             auth_time: session.auth_time,
         };
-        device::decide(s, &code, &approver, allow).map(Some)
+        let who = Guesser {
+            client_ip: &ip,
+            sub: Some(&session.sub),
+        };
+        device::guarded(s, who, |s| {
+            Ok(device::decide(s, &code, &approver, allow)?.then_some(()))
+        })
+        .map(Some)
     })
     .await?
     .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
     let (frame, cookie) = browser.frame(&svc, None, "/device");
     Ok(match outcome {
         None => to_login("/device"),
-        Some(true) => html(cookie, device_page::done(&frame, allow)),
-        Some(false) => with_status(
+        Some(Typed::Found(())) => html(cookie, device_page::done(&frame, allow)),
+        Some(Typed::Unknown) => with_status(
             html(
                 cookie,
                 device_page::enter_code(&frame, &typed, Some(Problem::UnknownCode)),
             ),
             StatusCode::BAD_REQUEST,
         ),
+        Some(Typed::Throttled) => with_status(
+            html(
+                cookie,
+                device_page::enter_code(&frame, &typed, Some(Problem::Throttled)),
+            ),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
     })
 }
 
 /// `GET /device/qr?user_code=`: the code's verification link as a QR code (SVG).
+/// No login: it answers whether a code is live, so misses count like typed codes.
 pub async fn qr_image(
+    req: HttpRequest,
     svc: web::Data<Services>,
     query: web::Query<DeviceQuery>,
 ) -> Result<HttpResponse, WebError> {
     let typed = query.into_inner().user_code.unwrap_or_default();
-    let svg = blocking(&svc, move |s| device::qr_image(s, &typed))
-        .await?
-        .map_err(super::infra_json)?;
+    let ip = Browser::of(&req, &svc).ip;
+    let svg = blocking(&svc, move |s| {
+        let who = Guesser {
+            client_ip: &ip,
+            sub: None,
+        };
+        device::guarded(s, who, |s| device::qr_image(s, &typed))
+    })
+    .await?
+    .map_err(super::infra_json)?;
     Ok(match svg {
-        Some(svg) => HttpResponse::Ok()
+        Typed::Found(svg) => HttpResponse::Ok()
             .content_type("image/svg+xml")
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(svg),
-        None => HttpResponse::NotFound().finish(),
+        Typed::Unknown => HttpResponse::NotFound().finish(),
+        Typed::Throttled => HttpResponse::TooManyRequests().finish(),
     })
 }

@@ -58,6 +58,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/device", web::post().to(device::decide))
         .route("/app/devices", web::get().to(app_api::devices))
         .route("/app/device_code", web::post().to(app_api::device_code))
+        .route(
+            "/app/device_code/describe",
+            web::post().to(app_api::describe_device_code),
+        )
         .route("/qr/start", web::post().to(qr::start))
         .route("/qr/image", web::get().to(qr::image))
         .route("/qr/status", web::get().to(qr::status))

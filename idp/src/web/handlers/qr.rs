@@ -2,6 +2,7 @@
 //! the government app (scan, answer; DPoP-bound token). Errors are `{"error", "error_description"}`.
 use super::app_auth;
 use super::blocking;
+use crate::domain::qr as domain_qr;
 use crate::domain::qr::Status;
 use crate::flows::qr::{self, BrowserView, QrError};
 use crate::services::Services;
@@ -14,8 +15,6 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
 
-/// The cookie that ties codes to the browser that showed them.
-const BINDING_COOKIE: &str = "idp_qr";
 /// How long one status request waits for a change before answering anyway.
 const LONG_POLL: Duration = Duration::from_secs(25);
 
@@ -75,7 +74,7 @@ pub async fn start(
     let browser = Browser::of(&req, &svc);
     // One binding value per browser, kept across codes, so several tabs can each show one.
     let binding = req
-        .cookie(BINDING_COOKIE)
+        .cookie(cookie_names(&svc).qr_binding)
         .map(|c| c.value().to_owned())
         .filter(|v| v.len() == 32);
     let user_agent = req
@@ -108,7 +107,7 @@ pub async fn start(
     if binding.is_none() {
         response.cookie(make_cookie(
             &svc,
-            BINDING_COOKIE,
+            cookie_names(&svc).qr_binding,
             started.binding.clone(),
             None,
         ));
@@ -154,7 +153,9 @@ pub async fn status(
     query: web::Query<IdQuery>,
 ) -> Result<HttpResponse, WebError> {
     let IdQuery { id, since } = query.into_inner();
-    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
+    let binding = req
+        .cookie(cookie_names(&svc).qr_binding)
+        .map(|c| c.value().to_owned());
     let deadline = tokio::time::Instant::now() + LONG_POLL;
     let notify = svc.qr_hub.subscribe(&id);
     let answer = loop {
@@ -259,8 +260,8 @@ pub async fn answer(
     svc: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let (sub, acr) = match app_auth::caller(&req, &svc, "/qr/answer").await? {
-        Ok(c) => (c.sub, c.acr),
+    let caller = match app_auth::caller(&req, &svc, "/qr/answer").await? {
+        Ok(c) => c,
         Err(response) => return Ok(response),
     };
     let input = match serde_json::from_slice::<AppBody>(&body) {
@@ -276,11 +277,12 @@ pub async fn answer(
     let approve = input.decision.as_deref() == Some("approve");
     let payload = input.payload.clone();
     let result = blocking(&svc, move |s| {
-        // The phone proved its device key on top of the app's own login: two channels.
+        // The phone proved its device key on top of the app's own login: two channels. The
+        // browser gets the app's level only while the app's own login is recent.
         let answer = QrAnswer {
-            sub: &sub,
-            acr: &acr,
-            amr: "mca hwk",
+            sub: &caller.sub,
+            acr: domain_qr::session_acr(&caller.acr, caller.auth_time, s.now()),
+            amr: domain_qr::AMR,
         };
         qr::answer(s, &payload, &answer, approve)
     })

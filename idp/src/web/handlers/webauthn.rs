@@ -45,6 +45,7 @@ fn refused(browser: &Browser, e: PasskeyError) -> HttpResponse {
     let status = match e {
         PasskeyError::Unavailable => StatusCode::NOT_FOUND,
         PasskeyError::LoginRequired => StatusCode::UNAUTHORIZED,
+        PasskeyError::ReauthenticationRequired => StatusCode::FORBIDDEN,
         PasskeyError::CredentialSuspended | PasskeyError::OriginMismatch => StatusCode::FORBIDDEN,
         PasskeyError::AlreadyRegistered => StatusCode::CONFLICT,
         _ => StatusCode::BAD_REQUEST,
