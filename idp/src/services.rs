@@ -23,6 +23,8 @@ pub struct Secrets {
     pub user_handle: Zeroizing<[u8; 32]>,
     /// Keys the DPoP nonces (see `flows::dpop`).
     pub dpop_nonce: Zeroizing<[u8; 32]>,
+    /// Seals the client secrets this node holds at its upstream identity providers.
+    pub upstream_seal: Kek,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -40,6 +42,7 @@ impl Secrets {
             audit: kek.derive("audit-chain"),
             user_handle: kek.derive("webauthn-user-handle"),
             dpop_nonce: kek.derive("dpop-nonce"),
+            upstream_seal: Kek::from_bytes(*kek.derive("upstream-secret-seal")),
         }
     }
 }

@@ -313,6 +313,92 @@ fn keys_rotate_keeps_the_old_keys_published() {
 }
 
 #[test]
+fn provinces_are_added_listed_and_disabled_and_their_secrets_stay_sealed() {
+    let op = Operator::new();
+    let secret = "zhejiang-gives-the-hub-this-secret";
+    let add = |code: &str, name: &str, issuer: &str, stdin: &str| {
+        op.run(
+            &[
+                "province",
+                "add",
+                "--code",
+                code,
+                "--name",
+                name,
+                "--issuer",
+                issuer,
+                "--client-id",
+                "national-hub",
+                "--client-secret-stdin",
+            ],
+            Some(stdin),
+        )
+    };
+    let added = add("33", "浙江", "https://zj.example", secret);
+    assert!(added.ok, "{}", added.stderr);
+    assert_eq!(added.json()["enabled"], true);
+    assert!(add("51", "四川", "https://sc.example", secret).ok);
+    // Bad input: a clear message, nothing stored.
+    for (code, issuer, stdin, says) in [
+        ("3", "https://x.example", secret, "region code"),
+        ("44", "http://gd.example", secret, "https"),
+        ("44", "https://gd.example", "short", "client secret"),
+        ("33", "https://other.example", secret, "exists already"),
+    ] {
+        let refused = add(code, "某省", issuer, stdin);
+        assert!(!refused.ok, "{code} {issuer}");
+        assert!(refused.stderr.contains(says), "{says}: {}", refused.stderr);
+    }
+    let secret_flag_missing = op.run(
+        &[
+            "province",
+            "add",
+            "--code",
+            "44",
+            "--name",
+            "广东",
+            "--issuer",
+            "https://gd.example",
+            "--client-id",
+            "hub",
+        ],
+        Some(secret),
+    );
+    assert!(!secret_flag_missing.ok);
+    let list = op.ok(&["province", "list"]);
+    let codes: Vec<_> = list["upstreams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["code"].as_str().unwrap().to_owned(), u["enabled"] == true))
+        .collect();
+    assert_eq!(codes, [("33".to_owned(), true), ("51".to_owned(), true)]);
+    op.ok(&["province", "disable", "51"]);
+    assert_eq!(
+        op.ok(&["province", "list"])["upstreams"][1]["enabled"],
+        false
+    );
+    op.ok(&["province", "enable", "51"]);
+    assert!(!op.run(&["province", "disable", "99"], None).ok);
+    // The secret is sealed in the database and never printed.
+    let sealed: Vec<u8> = {
+        use diesel::sql_types::Binary;
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Binary)]
+            client_secret_sealed: Vec<u8>,
+        }
+        diesel::sql_query("SELECT client_secret_sealed FROM upstreams WHERE code = '33'")
+            .get_result::<Row>(&mut op.db())
+            .unwrap()
+            .client_secret_sealed
+    };
+    assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    op.assert_private(&[secret]);
+    assert_eq!(op.ok(&["audit", "verify"])["intact"], true);
+}
+
+#[test]
 fn audit_verify_finds_tampering_in_the_file() {
     let op = Operator::new();
     op.ok(&[

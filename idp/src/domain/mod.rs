@@ -14,3 +14,4 @@ pub mod qr;
 pub mod scope;
 pub mod throttle;
 pub mod tokens;
+pub mod upstream;

@@ -22,6 +22,7 @@ pub mod request_object;
 pub mod sessions;
 pub mod token;
 pub mod token_check;
+pub mod upstreams;
 pub mod users;
 
 use crate::store::StoreError;

@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod throttle;
 pub mod tokens;
+pub mod upstreams;
 pub mod users;
 
 pub use connection::{AnyConnection, DbPool};

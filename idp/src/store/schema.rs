@@ -243,3 +243,16 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+
+diesel::table! {
+    upstreams (code) {
+        code -> Text,
+        name -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret_sealed -> Binary,
+        enabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}

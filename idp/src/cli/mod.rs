@@ -2,6 +2,8 @@
 //! same database while `idp serve` runs; each prints one JSON document on standard output.
 #![allow(clippy::print_stdout)]
 
+mod province;
+
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::domain::client::{AuthMethod, ClientStatus, GrantType};
@@ -45,6 +47,9 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Federation: the identity providers citizens are sent home to (or the hub, code 00).
+    #[command(subcommand)]
+    Province(province::ProvinceCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +215,7 @@ pub fn run(command: Command, config: Config) -> Result<(), CliError> {
             Ok(())
         }
         Command::Client(c) => client(c, config),
+        Command::Province(c) => province::run(c, config),
         Command::Keys(KeysCommand::Rotate) => {
             let svc = open(config)?;
             let window = keyring::publish_window(

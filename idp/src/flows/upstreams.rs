@@ -1,0 +1,140 @@
+//! The operator's federation configuration: adding, listing and disabling upstream identity
+//! providers, and finding a citizen's home among them.
+use super::Infra;
+use crate::domain::audit::AuditEvent;
+use crate::domain::id_number::IdNumber;
+use crate::domain::upstream::{HomeRouter, UpstreamError, UpstreamSpec};
+use crate::services::Services;
+use crate::store::upstreams::UpstreamRow;
+use zeroize::Zeroizing;
+
+/// An upstream as shown to operators and pages: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UpstreamInfo {
+    pub code: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub enabled: bool,
+}
+
+impl From<&UpstreamRow> for UpstreamInfo {
+    fn from(row: &UpstreamRow) -> Self {
+        Self {
+            code: row.code.clone(),
+            name: row.name.clone(),
+            issuer: row.issuer.clone(),
+            client_id: row.client_id.clone(),
+            enabled: row.enabled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddError {
+    #[error(transparent)]
+    Invalid(#[from] UpstreamError),
+    #[error("an upstream with this code exists already")]
+    Taken,
+}
+
+/// What an operator gives to add an upstream.
+#[derive(Debug)]
+pub struct NewUpstream<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+}
+
+pub fn add(
+    svc: &Services,
+    new: &NewUpstream<'_>,
+    actor: &str,
+) -> Result<Result<UpstreamInfo, AddError>, Infra> {
+    let spec = match UpstreamSpec::new(
+        new.code,
+        new.name,
+        new.issuer,
+        new.client_id,
+        new.client_secret,
+    ) {
+        Ok(spec) => spec,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let now = svc.now();
+    let row = UpstreamRow {
+        client_secret_sealed: svc
+            .secrets
+            .upstream_seal
+            .seal(new.client_secret.as_bytes(), spec.code.as_bytes()),
+        code: spec.code,
+        name: spec.name,
+        issuer: spec.issuer,
+        client_id: spec.client_id,
+        enabled: true,
+        created_at: now,
+        updated_at: now,
+    };
+    if !svc.store.insert_upstream(&row)? {
+        return Ok(Err(AddError::Taken));
+    }
+    svc.audit.append(AuditEvent::new(
+        "upstream.added",
+        actor,
+        None,
+        serde_json::json!({ "code": row.code, "issuer": row.issuer, "client_id": row.client_id }),
+    ))?;
+    Ok(Ok(UpstreamInfo::from(&row)))
+}
+
+pub fn list(svc: &Services) -> Result<Vec<UpstreamInfo>, Infra> {
+    Ok(svc
+        .store
+        .upstreams()?
+        .iter()
+        .map(UpstreamInfo::from)
+        .collect())
+}
+
+/// Turns an upstream off (no citizen is sent there) or on again; false for an unknown code.
+pub fn set_enabled(svc: &Services, code: &str, enabled: bool, actor: &str) -> Result<bool, Infra> {
+    if !svc.store.set_upstream_enabled(code, enabled, svc.now())? {
+        return Ok(false);
+    }
+    svc.audit.append(AuditEvent::new(
+        if enabled {
+            "upstream.enabled"
+        } else {
+            "upstream.disabled"
+        },
+        actor,
+        None,
+        serde_json::json!({ "code": code }),
+    ))?;
+    Ok(true)
+}
+
+/// The client secret this node holds at `row`'s provider.
+pub fn client_secret(svc: &Services, row: &UpstreamRow) -> Result<Zeroizing<String>, Infra> {
+    let plain = svc
+        .secrets
+        .upstream_seal
+        .open(&row.client_secret_sealed, row.code.as_bytes())?;
+    Ok(Zeroizing::new(String::from_utf8_lossy(&plain).into_owned()))
+}
+
+/// The enabled upstream that is home to the holder of `id_number`, if any.
+pub fn home_of(svc: &Services, id_number: &IdNumber) -> Result<Option<UpstreamInfo>, Infra> {
+    let enabled: Vec<UpstreamRow> = svc
+        .store
+        .upstreams()?
+        .into_iter()
+        .filter(|u| u.enabled)
+        .collect();
+    let router = HomeRouter::new(enabled.iter().map(|u| u.code.as_str()));
+    Ok(router
+        .home_of(id_number)
+        .map(|i| UpstreamInfo::from(&enabled[i])))
+}

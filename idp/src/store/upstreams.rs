@@ -1,0 +1,66 @@
+//! The federation's upstream identity providers (see `domain::upstream`).
+use super::schema::upstreams;
+use super::{Store, StoreResult};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = upstreams)]
+pub struct UpstreamRow {
+    pub code: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret_sealed: Vec<u8>,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Store {
+    /// False when the code is taken.
+    pub fn insert_upstream(&self, row: &UpstreamRow) -> StoreResult<bool> {
+        let conn = &mut *self.conn()?;
+        conn.transaction(|conn| {
+            let taken = upstreams::table
+                .find(&row.code)
+                .select(upstreams::code)
+                .first::<String>(conn)
+                .optional()?
+                .is_some();
+            if taken {
+                return Ok(false);
+            }
+            diesel::insert_into(upstreams::table)
+                .values(row)
+                .execute(conn)?;
+            Ok(true)
+        })
+    }
+
+    /// Every upstream, by code.
+    pub fn upstreams(&self) -> StoreResult<Vec<UpstreamRow>> {
+        Ok(upstreams::table
+            .order(upstreams::code)
+            .select(UpstreamRow::as_select())
+            .load(&mut *self.conn()?)?)
+    }
+
+    pub fn upstream(&self, code: &str) -> StoreResult<Option<UpstreamRow>> {
+        Ok(upstreams::table
+            .find(code)
+            .select(UpstreamRow::as_select())
+            .first(&mut *self.conn()?)
+            .optional()?)
+    }
+
+    /// True when the upstream exists (whatever it was before).
+    pub fn set_upstream_enabled(&self, code: &str, enabled: bool, now: i64) -> StoreResult<bool> {
+        Ok(diesel::update(upstreams::table.find(code))
+            .set((
+                upstreams::enabled.eq(enabled),
+                upstreams::updated_at.eq(now),
+            ))
+            .execute(&mut *self.conn()?)?
+            == 1)
+    }
+}
