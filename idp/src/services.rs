@@ -25,6 +25,8 @@ pub struct Secrets {
     pub dpop_nonce: Zeroizing<[u8; 32]>,
     /// Seals the client secrets this node holds at its upstream identity providers.
     pub upstream_seal: Kek,
+    /// Seals the state of a login sent to an upstream (the browser carries it in a cookie).
+    pub federation_state: Kek,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -43,6 +45,7 @@ impl Secrets {
             user_handle: kek.derive("webauthn-user-handle"),
             dpop_nonce: kek.derive("dpop-nonce"),
             upstream_seal: Kek::from_bytes(*kek.derive("upstream-secret-seal")),
+            federation_state: Kek::from_bytes(*kek.derive("federation-state")),
         }
     }
 }
@@ -65,6 +68,8 @@ pub struct Services {
     pub qr_hub: crate::flows::qr::QrHub,
     /// The WebAuthn relying party; `None` when passkeys are off (see `flows::passkeys`).
     pub webauthn: Option<webauthn_rs::Webauthn>,
+    /// Upstream identity providers' discovery documents (see `flows::upstream_oidc`).
+    pub federation_metadata: crate::flows::upstream_oidc::MetadataCache,
 }
 
 pub type Shared = Arc<Services>;
@@ -110,6 +115,7 @@ impl Services {
             jwks_cache: Default::default(),
             webauthn,
             qr_hub: Default::default(),
+            federation_metadata: Default::default(),
             outbound_slots: tokio::sync::Semaphore::new(crate::flows::outbound::MAX_CONCURRENT),
             passwords: crate::flows::password_pool::PasswordPool::start(
                 std::thread::available_parallelism()

@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used)]
 mod common;
 
+use common::browser::{query_of, Browser};
+use common::flow::{jwt_parts, redeem};
 use common::{id_number, TestServer};
 use idp::domain::id_number::IdNumber;
 use idp::flows::upstreams::{self, AddError, NewUpstream};
@@ -79,4 +81,206 @@ fn fix_check(number: &str) -> String {
     let first17 = &number[..17];
     let check = idp::domain::id_number::check_char(first17.as_bytes()) as char;
     format!("{first17}{check}")
+}
+
+/// Two nodes in one test: `home` (province 33, where the citizen's account lives) and `here` (a
+/// node whose upstream 33 is `home`). Different hosts, so a browser keeps their cookies apart.
+struct Pair {
+    home: TestServer,
+    here: TestServer,
+    citizen: String,
+    rp: common::TestClient,
+}
+
+async fn pair(release_id_number: bool) -> Pair {
+    let home = TestServer::start().await;
+    let here = TestServer::start_localhost().await;
+    let citizen = id_number(33, 21);
+    home.user(&citizen, common::PASSWORD).await;
+    let mut scopes = vec!["openid".to_owned(), "profile".to_owned()];
+    if release_id_number {
+        scopes.push("id_number".into());
+    }
+    let node = home
+        .client(common::ClientSpec {
+            name: "国家枢纽".into(),
+            redirect_uri: here.url("/federation/callback"),
+            scopes,
+            ..common::ClientSpec::default()
+        })
+        .await;
+    let (issuer, client_id, secret) = (
+        home.base.clone(),
+        node.client_id.clone(),
+        node.client_secret.clone().unwrap(),
+    );
+    here.with(move |svc| {
+        let new = NewUpstream {
+            code: "33",
+            name: "浙江",
+            issuer: &issuer,
+            client_id: &client_id,
+            client_secret: &secret,
+        };
+        upstreams::add(svc, &new, "test").unwrap().unwrap();
+        let down = NewUpstream {
+            code: "44",
+            name: "广东",
+            // Nothing listens there: an upstream that is down.
+            issuer: "http://127.0.0.1:9",
+            client_id: "node",
+            client_secret: SECRET,
+        };
+        upstreams::add(svc, &down, "test").unwrap().unwrap();
+    })
+    .await;
+    let rp = here.client(common::ClientSpec::default()).await;
+    Pair {
+        home,
+        here,
+        citizen,
+        rp,
+    }
+}
+
+/// The app at `here` starts a login; returns the browser (one cookie jar, a view per node) and
+/// the parked request's id.
+async fn parked(p: &Pair) -> (Browser, Browser, String) {
+    let at_here = Browser::new(&p.here.base);
+    let at_home = Browser {
+        http: at_here.http.clone(),
+        base: p.home.base.clone(),
+    };
+    let page = at_here
+        .get(&common::flow::authorize_url(
+            &p.here,
+            &p.rp,
+            &[("nonce", "fed-n")],
+        ))
+        .await;
+    let login = page.location.expect("to the login page");
+    let req = query_of(&login)["req"].clone();
+    (at_here, at_home, req)
+}
+
+#[actix_web::test]
+async fn a_citizen_of_another_node_logs_in_at_home_and_lands_back_at_the_app() {
+    let p = pair(true).await;
+    let (at_here, at_home, req) = parked(&p).await;
+    let out = at_here
+        .get(&format!("/federation/start?upstream=33&req={req}"))
+        .await;
+    let to_home = out.location.expect("to the upstream");
+    assert!(to_home.starts_with(&p.home.base), "{to_home}");
+    let q = query_of(&to_home);
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert!(q["scope"].contains("id_number"));
+    assert!(q.contains_key("nonce") && q.contains_key("state"));
+    // At home: the citizen's own login and consent; then back here.
+    let back = at_home
+        .authorize(&to_home, &p.citizen, common::PASSWORD)
+        .await;
+    let callback = back.location.expect("back to this node");
+    assert!(
+        callback.starts_with(&p.here.url("/federation/callback")),
+        "{callback}"
+    );
+    let landed = at_here.authorize(&callback, "", "").await;
+    let at_app = landed.location.expect("to the app");
+    assert!(at_app.starts_with(&p.rp.redirect_uri), "{at_app}");
+    let tokens = redeem(&p.here, &p.rp, &query_of(&at_app)["code"], &[]).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.json);
+    let (_, claims) = jwt_parts(&tokens.str("id_token"));
+    assert_eq!(claims["iss"], p.here.base.as_str());
+    assert_eq!(claims["nonce"], "fed-n");
+    assert_eq!(
+        claims["acr"],
+        idp::domain::acr::ACR_PASSWORD,
+        "home's level travels"
+    );
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    // A roaming account here, without a password, known by the ID number home verified.
+    let citizen = p.citizen.clone();
+    let roaming = p
+        .here
+        .with(move |svc| {
+            idp::flows::users::find_by_login_name(svc, &citizen)
+                .unwrap()
+                .map(|u| (u.sub, u.password_hash.is_none()))
+        })
+        .await
+        .expect("a roaming account");
+    assert_eq!(claims["sub"], roaming.0.as_str());
+    assert!(roaming.1, "no password here");
+    // The same callback a second time is refused, on any replica.
+    let again = at_here.get(&callback).await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("重新登录"), "{}", again.body);
+    // The next app here needs no page at all: the session lives here now.
+    let second = at_here
+        .get(&common::flow::authorize_url(
+            &p.here,
+            &p.rp,
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert!(second.location.unwrap().contains("code="));
+}
+
+#[actix_web::test]
+async fn a_dead_upstream_gets_a_clear_page_and_a_forged_trip_nothing() {
+    let p = pair(true).await;
+    let (at_here, _, req) = parked(&p).await;
+    let dead = at_here
+        .get(&format!("/federation/start?upstream=44&req={req}"))
+        .await;
+    assert_eq!(dead.status, 504);
+    assert!(dead.body.contains("暂时无法访问"), "{}", dead.body);
+    let unknown = at_here
+        .get(&format!("/federation/start?upstream=51&req={req}"))
+        .await;
+    assert_eq!(unknown.status, 404);
+    // A callback without the trip's cookie, or with a state of its own, logs nobody in.
+    let stranger = Browser::new(&p.here.base);
+    let forged = stranger
+        .get("/federation/callback?state=made-up&code=made-up")
+        .await;
+    assert_eq!(forged.status, 400);
+    let out = at_here
+        .get(&format!("/federation/start?upstream=33&req={req}"))
+        .await;
+    assert_eq!(out.status, 302);
+    let wrong_state = at_here
+        .get("/federation/callback?state=not-the-one&code=x")
+        .await;
+    assert_eq!(wrong_state.status, 400);
+}
+
+#[actix_web::test]
+async fn an_upstream_that_keeps_the_id_number_to_itself_links_nobody() {
+    let p = pair(false).await;
+    let (at_here, at_home, req) = parked(&p).await;
+    let out = at_here
+        .get(&format!("/federation/start?upstream=33&req={req}"))
+        .await;
+    let back = at_home
+        .authorize(&out.location.unwrap(), &p.citizen, common::PASSWORD)
+        .await;
+    let refused = at_here.get(&back.location.unwrap()).await;
+    assert_eq!(refused.status, 502);
+    let citizen = p.citizen.clone();
+    let (account, audited) = p
+        .here
+        .with(move |svc| {
+            let account = idp::flows::users::find_by_login_name(svc, &citizen).unwrap();
+            let audited = !svc
+                .store
+                .audit_recent(Some("federation.refused"), 5)
+                .unwrap()
+                .is_empty();
+            (account.is_some(), audited)
+        })
+        .await;
+    assert!(!account, "no roaming account without a verified ID number");
+    assert!(audited);
 }

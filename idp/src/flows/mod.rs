@@ -10,6 +10,7 @@ pub mod counters;
 pub mod device;
 pub mod devices;
 pub mod dpop;
+pub mod federation;
 pub mod keyring;
 pub mod login;
 pub mod logout;
@@ -22,6 +23,7 @@ pub mod request_object;
 pub mod sessions;
 pub mod token;
 pub mod token_check;
+pub mod upstream_oidc;
 pub mod upstreams;
 pub mod users;
 

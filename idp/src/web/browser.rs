@@ -12,6 +12,8 @@ pub struct CookieNames {
     pub csrf: &'static str,
     /// Binds a QR login to the browser that showed the code.
     pub qr_binding: &'static str,
+    /// Carries a login's trip to an upstream identity provider (sealed).
+    pub federation: &'static str,
 }
 
 /// `__Host-` cookies are bound to the exact origin, but browsers accept them only over https.
@@ -21,12 +23,14 @@ pub fn cookie_names(svc: &Services) -> CookieNames {
             session: "__Host-idp_session",
             csrf: "__Host-idp_csrf",
             qr_binding: "__Host-idp_qr",
+            federation: "__Host-idp_fed",
         }
     } else {
         CookieNames {
             session: "idp_session",
             csrf: "idp_csrf",
             qr_binding: "idp_qr",
+            federation: "idp_fed",
         }
     }
 }

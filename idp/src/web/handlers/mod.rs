@@ -5,6 +5,7 @@ mod app_auth;
 mod authorize;
 mod device;
 mod discovery;
+mod federation;
 mod health;
 mod login;
 mod logout;
@@ -55,6 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/device", web::get().to(device::page))
         .route("/device/qr", web::get().to(device::qr_image))
+        .route("/federation/start", web::get().to(federation::start))
+        .route("/federation/callback", web::get().to(federation::callback))
         .route("/device", web::post().to(device::decide))
         .route("/app/devices", web::get().to(app_api::devices))
         .route("/app/device_code", web::post().to(app_api::device_code))

@@ -1,0 +1,197 @@
+//! Login through an upstream identity provider: `GET /federation/start` sends the browser there,
+//! `GET /federation/callback` takes it back.
+use super::{blocking, page_error};
+use crate::flows::federation::{self, Arrival, FederationError, Trip};
+use crate::flows::upstreams::{self, UpstreamInfo};
+use crate::flows::{authorize, upstream_oidc, Infra};
+use crate::services::Services;
+use crate::store::upstreams::UpstreamRow;
+use crate::web::browser::{cookie_names, make_cookie, Browser};
+use crate::web::i18n::Lang;
+use crate::web::WebError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use zeroize::Zeroizing;
+
+#[derive(Debug, serde::Deserialize)]
+pub struct StartQuery {
+    upstream: String,
+    req: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+fn explain(svc: &Services, browser: &Browser, e: &FederationError) -> WebError {
+    let (status, zh, en) = match e {
+        FederationError::UnknownUpstream => (
+            StatusCode::NOT_FOUND,
+            "没有这个身份提供方，或它已停用。",
+            "No such identity provider, or it is disabled.",
+        ),
+        FederationError::TripExpired => (
+            StatusCode::BAD_REQUEST,
+            "登录已超时或已完成，请回到应用重新登录。",
+            "The login timed out or was already finished: go back to the app and log in again.",
+        ),
+        FederationError::NoIdNumber => (
+            StatusCode::BAD_GATEWAY,
+            "对方身份提供方没有提供经过核验的身份证号，无法关联账号。",
+            "The identity provider did not release a verified ID number, which linking needs.",
+        ),
+        FederationError::Unreachable => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "对方身份提供方暂时无法访问，请稍后再试，或用其他方式登录。",
+            "The identity provider cannot be reached now: try again later or log in another way.",
+        ),
+        FederationError::Refused(_) => (
+            StatusCode::BAD_GATEWAY,
+            "对方身份提供方的应答未通过校验，已拒绝并记录。",
+            "The identity provider's answer failed validation; it was refused and recorded.",
+        ),
+    };
+    let message = match browser.lang(None) {
+        Lang::Zh => zh,
+        Lang::En => en,
+    };
+    page_error(svc, browser, status, message)
+}
+
+fn infra(browser: &Browser) -> impl Fn(Infra) -> WebError + '_ {
+    move |e| WebError::infra(e, false, browser.lang(None))
+}
+
+/// The enabled upstream and this node's secret there.
+fn load(svc: &Services, code: &str) -> Result<Option<(UpstreamRow, Zeroizing<String>)>, Infra> {
+    let Some(row) = svc.store.upstream(code)?.filter(|u| u.enabled) else {
+        return Ok(None);
+    };
+    let secret = upstreams::client_secret(svc, &row)?;
+    Ok(Some((row, secret)))
+}
+
+pub async fn start(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    query: web::Query<StartQuery>,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let StartQuery {
+        upstream,
+        req: parked,
+    } = query.into_inner();
+    let parked = parked.filter(|r| !r.is_empty());
+    let looked_up = parked.clone();
+    let (found, silent) = blocking(&svc, move |s| -> Result<_, Infra> {
+        let silent = match &looked_up {
+            Some(id) => match authorize::parked(s, id)? {
+                Some((request, _)) => Some(request.prompt.none),
+                None => None,
+            },
+            None => Some(false),
+        };
+        Ok((load(s, &upstream)?, silent))
+    })
+    .await?
+    .map_err(infra(&browser))?;
+    let Some(silent) = silent else {
+        return Err(explain(&svc, &browser, &FederationError::TripExpired));
+    };
+    let Some((row, _)) = found else {
+        return Err(explain(&svc, &browser, &FederationError::UnknownUpstream));
+    };
+    let trip = Trip::new(&row.code, parked.as_deref(), silent, svc.now());
+    let url = upstream_oidc::authorization_url(&svc, &row, &trip)
+        .await
+        .map_err(|e| explain(&svc, &browser, &e))?;
+    Ok(HttpResponse::Found()
+        .cookie(make_cookie(
+            &svc,
+            cookie_names(&svc).federation,
+            trip.seal(&svc),
+            Some(federation::TRIP_SECS),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::LOCATION, url))
+        .finish())
+}
+
+pub async fn callback(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    query: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let query = query.into_inner();
+    let cookie = req
+        .cookie(cookie_names(&svc).federation)
+        .map(|c| c.value().to_owned());
+    let trip = match (cookie, &query.state) {
+        (Some(c), Some(state)) => Trip::open(&svc, &c, state),
+        _ => None,
+    };
+    let Some(trip) = trip else {
+        return Err(explain(&svc, &browser, &FederationError::TripExpired));
+    };
+    let spent = trip.clone();
+    let (fresh, found) = blocking(&svc, move |s| -> Result<_, Infra> {
+        Ok((federation::spend(s, &spent)?, load(s, &spent.upstream)?))
+    })
+    .await?
+    .map_err(infra(&browser))?;
+    if !fresh {
+        return Err(explain(&svc, &browser, &FederationError::TripExpired));
+    }
+    let Some((row, secret)) = found else {
+        return Err(explain(&svc, &browser, &FederationError::UnknownUpstream));
+    };
+    let info = UpstreamInfo::from(&row);
+    let code = match (query.code, query.error) {
+        (Some(code), None) => code,
+        // The citizen has no session there (prompt=none) or said no: back to our own login.
+        _ => return Ok(back_to_login(&svc, &trip)),
+    };
+    let redeemed = upstream_oidc::redeem(&svc, &row, &secret, &trip, &code).await;
+    let arrival: Arrival = match redeemed {
+        Ok(a) => a,
+        Err(e) => {
+            let why = e.clone();
+            let audited = info.clone();
+            blocking(&svc, move |s| federation::refused(s, &audited, &why))
+                .await?
+                .map_err(infra(&browser))?;
+            return Err(explain(&svc, &browser, &e));
+        }
+    };
+    let arrived = blocking(&svc, move |s| federation::arrive(s, &info, &trip, &arrival))
+        .await?
+        .map_err(infra(&browser))?
+        .map_err(|e| explain(&svc, &browser, &e))?;
+    let mut gone = make_cookie(&svc, cookie_names(&svc).federation, String::new(), Some(0));
+    gone.make_removal();
+    Ok(HttpResponse::Found()
+        .cookie(make_cookie(
+            &svc,
+            cookie_names(&svc).session,
+            arrived.session_cookie,
+            None,
+        ))
+        .cookie(gone)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::LOCATION, arrived.redirect_to))
+        .finish())
+}
+
+fn back_to_login(svc: &Services, trip: &Trip) -> HttpResponse {
+    let to = match &trip.request_id {
+        Some(req) => format!("/authorize/resume?req={req}"),
+        None => "/login".to_owned(),
+    };
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, svc.config.endpoint(&to)))
+        .finish()
+}
