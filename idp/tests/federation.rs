@@ -284,3 +284,45 @@ async fn an_upstream_that_keeps_the_id_number_to_itself_links_nobody() {
     assert!(!account, "no roaming account without a verified ID number");
     assert!(audited);
 }
+
+#[actix_web::test]
+async fn the_login_page_finds_the_citizens_home_and_remembers_it() {
+    let p = pair(true).await;
+    let (at_here, at_home, req) = parked(&p).await;
+    let login = at_here.get(&format!("/login?req={req}")).await;
+    assert!(login.body.contains("其他地区的账号"), "{}", login.body);
+    assert!(!login.body.contains("home-again"), "nothing remembered yet");
+    // A typing error is told precisely; a region nobody serves is said plainly.
+    let typo = at_here
+        .submit(&login, "id_number", &[("id_number", "33010519800101001")])
+        .await;
+    assert_eq!(typo.status, 400);
+    assert!(typo.body.contains("应为18位"), "{}", typo.body);
+    let nowhere = at_here
+        .submit(&login, "id_number", &[("id_number", &id_number(51, 3))])
+        .await;
+    assert_eq!(nowhere.status, 404);
+    assert!(nowhere.body.contains("暂未接入"), "{}", nowhere.body);
+    // The citizen's own number leads home, with the parked request.
+    let routed = at_here
+        .submit(&login, "id_number", &[("id_number", &p.citizen)])
+        .await;
+    assert_eq!(routed.status, 303);
+    let start = routed.location.unwrap();
+    assert_eq!(start, format!("/federation/start?upstream=33&req={req}"));
+    assert!(!start.contains(&p.citizen), "the ID number goes nowhere");
+    let to_home = at_here.get(&start).await.location.unwrap();
+    let back = at_home
+        .authorize(&to_home, &p.citizen, common::PASSWORD)
+        .await;
+    let landed = at_here.authorize(&back.location.unwrap(), "", "").await;
+    assert!(landed.location.unwrap().starts_with(&p.rp.redirect_uri));
+    // Next time, one click: the page offers the home chosen before.
+    let (_, _, req2) = parked(&p).await;
+    let again = at_here.get(&format!("/login?req={req2}")).await;
+    assert!(
+        again.body.contains("home-again") && again.body.contains("浙江"),
+        "{}",
+        again.body
+    );
+}

@@ -138,3 +138,40 @@ pub fn home_of(svc: &Services, id_number: &IdNumber) -> Result<Option<UpstreamIn
         .home_of(id_number)
         .map(|i| UpstreamInfo::from(&enabled[i])))
 }
+
+/// What the login page offers for other regions' accounts.
+#[derive(Debug, Clone, Default)]
+pub struct LoginChoices {
+    /// Some upstream is enabled: offer "an account elsewhere".
+    pub offered: bool,
+    /// The home this browser chose before, if it is still enabled.
+    pub remembered: Option<UpstreamInfo>,
+}
+
+pub fn login_choices(svc: &Services, remembered: Option<&str>) -> Result<LoginChoices, Infra> {
+    let remembered = match remembered.filter(|c| crate::domain::upstream::valid_code(c)) {
+        Some(code) => svc
+            .store
+            .upstream(code)?
+            .filter(|u| u.enabled)
+            .map(|u| UpstreamInfo::from(&u)),
+        None => None,
+    };
+    Ok(LoginChoices {
+        offered: remembered.is_some() || svc.store.any_enabled_upstream()?,
+        remembered,
+    })
+}
+
+/// Where a citizen who typed their ID number logs in: their home, else the hub (which knows
+/// every home), else nowhere.
+pub fn route(svc: &Services, id_number: &IdNumber) -> Result<Option<UpstreamInfo>, Infra> {
+    if let Some(home) = home_of(svc, id_number)? {
+        return Ok(Some(home));
+    }
+    Ok(svc
+        .store
+        .upstream(crate::domain::upstream::HUB_CODE)?
+        .filter(|u| u.enabled)
+        .map(|u| UpstreamInfo::from(&u)))
+}

@@ -53,6 +53,16 @@ impl Store {
             .optional()?)
     }
 
+    /// Whether any upstream is enabled (the login page then offers other regions' accounts).
+    pub fn any_enabled_upstream(&self) -> StoreResult<bool> {
+        Ok(upstreams::table
+            .filter(upstreams::enabled.eq(true))
+            .select(upstreams::code)
+            .first::<String>(&mut *self.conn()?)
+            .optional()?
+            .is_some())
+    }
+
     /// True when the upstream exists (whatever it was before).
     pub fn set_upstream_enabled(&self, code: &str, enabled: bool, now: i64) -> StoreResult<bool> {
         Ok(diesel::update(upstreams::table.find(code))

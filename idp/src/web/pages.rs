@@ -100,6 +100,9 @@ pub struct LoginPage<'a> {
     pub passkeys: bool,
     /// The client asked for the strong level: say that a passkey is needed.
     pub step_up: bool,
+    /// Offer logging in with an account of another region (federation), and the home this
+    /// browser chose before: (code, name).
+    pub elsewhere: Option<Option<(&'a str, &'a str)>>,
 }
 
 pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
@@ -147,7 +150,50 @@ pub fn login(f: &Frame, p: &LoginPage<'_>) -> String {
         pl = esc(t.password),
         lb = esc(t.login_button),
     );
+    if let Some(remembered) = p.elsewhere {
+        body.push_str(&elsewhere_block(f, p, remembered));
+    }
     layout(f, t.login_title, &body)
+}
+
+/// An account of another region: the citizen's home is found from the ID number (which goes
+/// nowhere else), or taken from the choice this browser made before.
+fn elsewhere_block(f: &Frame, p: &LoginPage<'_>, remembered: Option<(&str, &str)>) -> String {
+    let zh = f.lang == super::i18n::Lang::Zh;
+    let pick = |zh_text: &'static str, en_text: &'static str| if zh { zh_text } else { en_text };
+    let req = p.request_id.unwrap_or("");
+    let again = match remembered {
+        Some((code, name)) => format!(
+            r#"<p><a class="button" id="home-again" href="/federation/start?upstream={code}&amp;req={req}">{text}{name}</a></p>"#,
+            code = esc(code),
+            req = esc(req),
+            text = pick("继续使用此地账号登录：", "Continue with your account in "),
+            name = esc(name),
+        ),
+        None => String::new(),
+    };
+    format!(
+        r#"<section class="card" id="elsewhere">
+<h2>{title}</h2>
+{again}<form method="post" action="/federation/route">
+<input type="hidden" name="csrf" value="{csrf}">
+<input type="hidden" name="req" value="{req}">
+<label for="home-id">{label}</label>
+<input id="home-id" name="id_number" type="text" inputmode="text" autocomplete="off" maxlength="18" required aria-describedby="home-id-help">
+<p class="help" id="home-id-help">{help}</p>
+<button type="submit">{button}</button>
+</form>
+</section>"#,
+        title = pick("其他地区的账号", "An account in another region"),
+        csrf = esc(&f.csrf),
+        req = esc(req),
+        label = pick("身份证号", "ID number"),
+        help = pick(
+            "只用来找到您账号所在的地区，不会发给应用。",
+            "Used only to find the region of your account; no app receives it."
+        ),
+        button = pick("前往所在地登录", "Log in where your account is"),
+    )
 }
 
 /// The QR code for the government app; drawn and kept fresh by `/static/qr.js`.

@@ -195,3 +195,70 @@ fn back_to_login(svc: &Services, trip: &Trip) -> HttpResponse {
         .insert_header((header::LOCATION, svc.config.endpoint(&to)))
         .finish()
 }
+
+/// `POST /federation/route`: the login page's "account in another region" form. The ID number
+/// only finds the home; it is not kept, logged or passed on.
+pub async fn route(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let form = crate::domain::params::Params::parse_urlencoded(&body);
+    if !browser.csrf_ok(&svc, form.get("csrf")) {
+        return Err(super::csrf_failure(&svc, &browser));
+    }
+    let Some(typed) = form.get("id_number") else {
+        return Err(super::bad_form(&svc, &browser, "id_number"));
+    };
+    let lang = browser.lang(None);
+    let id = match crate::domain::id_number::IdNumber::parse(typed.trim()) {
+        Ok(id) => id,
+        Err(e) => {
+            let t = lang.t();
+            let message = format!(
+                "{}{}{}",
+                t.bad_id_number,
+                t.colon,
+                super::login::id_error_text(lang, e)
+            );
+            return Err(page_error(
+                &svc,
+                &browser,
+                StatusCode::BAD_REQUEST,
+                &message,
+            ));
+        }
+    };
+    let home = blocking(&svc, move |s| upstreams::route(s, &id))
+        .await?
+        .map_err(infra(&browser))?;
+    let Some(home) = home else {
+        let message = match lang {
+            Lang::Zh => "暂未接入您所在地区的身份认证，请用本站账号、指纹或扫码登录。",
+            Lang::En => {
+                "Your region is not connected yet: log in here with a password, passkey or QR code."
+            }
+        };
+        return Err(page_error(&svc, &browser, StatusCode::NOT_FOUND, message));
+    };
+    let req_part = match form.get("req").filter(|r| !r.is_empty()) {
+        Some(r) => format!(
+            "&req={}",
+            url::form_urlencoded::byte_serialize(r.as_bytes()).collect::<String>()
+        ),
+        None => String::new(),
+    };
+    Ok(HttpResponse::SeeOther()
+        .cookie(make_cookie(
+            &svc,
+            super::login::HOME_COOKIE,
+            home.code.clone(),
+            Some(365 * 24 * 3600),
+        ))
+        .insert_header((
+            header::LOCATION,
+            format!("/federation/start?upstream={}{req_part}", home.code),
+        ))
+        .finish())
+}

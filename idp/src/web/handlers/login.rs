@@ -4,6 +4,7 @@ use crate::domain::acr::{level, ACR_STRONG};
 use crate::domain::params::Params;
 use crate::flows::authorize::{self, Outcome};
 use crate::flows::login::{self, LoginAttempt, LoginFailure};
+use crate::flows::upstreams::{self, LoginChoices};
 use crate::services::Services;
 use crate::web::browser::{cookie_names, make_cookie, Browser};
 use crate::web::i18n::Lang;
@@ -53,6 +54,7 @@ pub async fn page(
         .and_then(|(r, _)| r.login_hint.clone())
         .filter(|h| crate::flows::users::valid_phone(h))
         .unwrap_or_default();
+    let choices = elsewhere(&req, &svc, &browser).await?;
     let page = LoginPage {
         request_id: request_id.as_deref(),
         next: next.as_deref(),
@@ -63,6 +65,7 @@ pub async fn page(
         step_up: parked
             .as_ref()
             .is_some_and(|(r, _)| r.requested_level() >= level(ACR_STRONG)),
+        elsewhere: offered(&choices),
     };
     let app_uri = parked.as_ref().map(|(r, _)| r.target.redirect_uri.as_str());
     Ok(super::html_for_app(
@@ -148,6 +151,7 @@ pub async fn submit(
                 } else {
                     ""
                 };
+            let choices = elsewhere(&req, &svc, &browser).await?;
             let page = LoginPage {
                 request_id: request_id.as_deref(),
                 next: form.get("next"),
@@ -156,6 +160,7 @@ pub async fn submit(
                 error: Some(message),
                 passkeys: svc.webauthn.is_some(),
                 step_up: false,
+                elsewhere: offered(&choices),
             };
             // The form goes round again and may end at the app: allow its origin.
             let app_uri = match request_id.clone() {
@@ -174,7 +179,7 @@ pub async fn submit(
     }
 }
 
-fn id_error_text(lang: Lang, e: crate::domain::id_number::IdNumberError) -> &'static str {
+pub fn id_error_text(lang: Lang, e: crate::domain::id_number::IdNumberError) -> &'static str {
     use crate::domain::id_number::IdNumberError as E;
     match (lang, e) {
         (Lang::Zh, E::Length) => "应为18位",
@@ -188,4 +193,30 @@ fn id_error_text(lang: Lang, e: crate::domain::id_number::IdNumberError) -> &'st
         (Lang::En, E::BirthDate) => "the birth date is not valid",
         (Lang::En, E::CheckDigit) => "the check digit does not match; please check the number",
     }
+}
+
+/// Remembers the region a citizen was sent home to, for a one-click login next time.
+pub const HOME_COOKIE: &str = "idp_home";
+
+/// What the page offers for accounts of other regions (federation).
+async fn elsewhere(
+    req: &HttpRequest,
+    svc: &web::Data<Services>,
+    browser: &Browser,
+) -> Result<LoginChoices, WebError> {
+    let remembered = req.cookie(HOME_COOKIE).map(|c| c.value().to_owned());
+    blocking(svc, move |s| {
+        upstreams::login_choices(s, remembered.as_deref())
+    })
+    .await?
+    .map_err(|e| WebError::infra(e, false, browser.lang(None)))
+}
+
+fn offered(choices: &LoginChoices) -> Option<Option<(&str, &str)>> {
+    choices.offered.then(|| {
+        choices
+            .remembered
+            .as_ref()
+            .map(|u| (u.code.as_str(), u.name.as_str()))
+    })
 }

@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/device/qr", web::get().to(device::qr_image))
         .route("/federation/start", web::get().to(federation::start))
         .route("/federation/callback", web::get().to(federation::callback))
+        .route("/federation/route", web::post().to(federation::route))
         .route("/device", web::post().to(device::decide))
         .route("/app/devices", web::get().to(app_api::devices))
         .route("/app/device_code", web::post().to(app_api::device_code))
