@@ -34,6 +34,10 @@ pub struct Config {
     pub webauthn_origins: Vec<String>,
     /// How long a passkey ceremony (challenge) may take to finish.
     pub ceremony_ttl_secs: i64,
+    /// Seamless roaming (无感漫游, IDP_ROAMING_UPSTREAM): the upstream (normally the hub, 00)
+    /// asked silently (`prompt=none`) before this node shows its login page, so a citizen who
+    /// logged in anywhere in the federation gets in without a page.
+    pub roaming_upstream: Option<String>,
 }
 
 impl Default for Config {
@@ -55,6 +59,7 @@ impl Default for Config {
             webauthn_rp_id: None,
             webauthn_origins: Vec::new(),
             ceremony_ttl_secs: 180,
+            roaming_upstream: None,
         }
     }
 }
@@ -132,6 +137,9 @@ impl Config {
                     )))
                 }
             }
+        }
+        if let Some(v) = var("IDP_ROAMING_UPSTREAM") {
+            self.roaming_upstream = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
         }
         if let Some(v) = var("IDP_WEBAUTHN_RP_ID") {
             self.webauthn_rp_id = Some(v).filter(|v| !v.trim().is_empty());

@@ -109,6 +109,10 @@ pub struct ClientCreate {
     /// lets it approve QR logins and kiosk codes for its citizen and manage their devices.
     #[arg(long)]
     pub government_app: bool,
+    /// The platform's own service (a federation node, a government service app): citizens are
+    /// not asked to consent to it.
+    #[arg(long)]
+    pub first_party: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,14 +331,14 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                     request_object_alg: None,
                     backchannel_logout_uri: c.backchannel_logout_uri,
                     approve: c.approve,
-                    metadata: if c.dpop || c.government_app {
-                        serde_json::Map::from_iter([(
-                            "dpop_bound_access_tokens".to_owned(),
-                            serde_json::Value::Bool(true),
-                        )])
-                    } else {
-                        serde_json::Map::new()
-                    },
+                    metadata: [
+                        ("dpop_bound_access_tokens", c.dpop || c.government_app),
+                        ("first_party", c.first_party),
+                    ]
+                    .into_iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(k, on)| (k.to_owned(), serde_json::Value::Bool(on)))
+                    .collect(),
                     registration_token_hash: None,
                 },
                 OPERATOR,

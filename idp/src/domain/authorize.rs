@@ -346,6 +346,8 @@ pub struct DecisionInput<'a> {
     pub consented: &'a ScopeSet,
     /// `sub` from a verified id_token_hint, if one was sent.
     pub hinted_sub: Option<&'a str>,
+    /// The platform's own service: no consent page unless it asks for one.
+    pub first_party: bool,
     pub now: i64,
 }
 
@@ -376,7 +378,8 @@ pub fn decide(input: &DecisionInput<'_>) -> Next {
         return Next::Login;
     }
     let consent_needed = !input.fresh_consent
-        && (request.prompt.consent || !request.scopes().is_subset_of(input.consented));
+        && (request.prompt.consent
+            || (!input.first_party && !request.scopes().is_subset_of(input.consented)));
     if consent_needed {
         if request.prompt.none {
             return Next::Fail {

@@ -107,6 +107,9 @@ pub struct Client {
     pub created_at: i64,
     /// Every token request must carry a DPoP proof (RFC 9449 5.2 `dpop_bound_access_tokens`).
     pub dpop_bound: bool,
+    /// The platform's own service (a federation node, a government service app): the citizen is
+    /// not asked to consent to it unless it asks with `prompt=consent`. Only an operator sets it.
+    pub first_party: bool,
 }
 
 impl Client {
@@ -154,8 +157,11 @@ pub fn validate_redirect_uri(uri: &str, public_client: bool) -> Result<(), Redir
     }
     match parsed.scheme() {
         "https" => Ok(()),
-        "http" => match parsed.host_str() {
-            Some("localhost" | "127.0.0.1" | "[::1]") => Ok(()),
+        // Loopback (RFC 8252 7.3): all of 127.0.0.0/8, ::1, and the name localhost.
+        "http" => match parsed.host() {
+            Some(url::Host::Domain("localhost")) => Ok(()),
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
             _ => Err(RedirectUriError::InsecureScheme(uri.into())),
         },
         // Private-use URI schemes (reverse domain names) for native apps only.

@@ -211,6 +211,7 @@ fn proceed(
         },
         consented: &consented,
         hinted_sub: hinted_sub.as_deref(),
+        first_party: client.first_party,
         now,
     });
     match next {

@@ -28,6 +28,11 @@ pub struct Trip {
     pub request_id: Option<String>,
     /// The parked request asked for no page (prompt=none): the upstream is asked the same.
     pub silent: bool,
+    /// For the hub: the home region of the citizen (passed on as `login_hint=region:CODE`).
+    pub region_hint: Option<String>,
+    /// A silent look for a federation session before this node shows its login page: when the
+    /// upstream has none, the page is shown after all.
+    pub probe: bool,
     pub expires_at: i64,
 }
 
@@ -41,6 +46,8 @@ impl Trip {
             upstream: upstream.to_owned(),
             request_id: request_id.map(str::to_owned),
             silent,
+            region_hint: None,
+            probe: false,
             expires_at: now + TRIP_SECS,
         }
     }

@@ -110,6 +110,9 @@ pub async fn authorization_url(
             r#"{"id_token":{"id_number":{"essential":true},"name":null,"acr":null}}"#,
         )
         .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
+    if let Some(code) = &trip.region_hint {
+        request = request.add_extra_param("login_hint", super::upstreams::region_hint(code));
+    }
     if trip.silent {
         request = request.add_prompt(openidconnect::core::CoreAuthPrompt::None);
     }

@@ -3,7 +3,7 @@
 use super::Infra;
 use crate::domain::audit::AuditEvent;
 use crate::domain::id_number::IdNumber;
-use crate::domain::upstream::{HomeRouter, UpstreamError, UpstreamSpec};
+use crate::domain::upstream::{valid_code, HomeRouter, UpstreamError, UpstreamSpec, HUB_CODE};
 use crate::services::Services;
 use crate::store::upstreams::UpstreamRow;
 use zeroize::Zeroizing;
@@ -164,14 +164,41 @@ pub fn login_choices(svc: &Services, remembered: Option<&str>) -> Result<LoginCh
 }
 
 /// Where a citizen who typed their ID number logs in: their home, else the hub (which knows
-/// every home), else nowhere.
-pub fn route(svc: &Services, id_number: &IdNumber) -> Result<Option<UpstreamInfo>, Infra> {
+/// every home) with the province's code as a hint, so that the citizen is not asked again
+/// there; else nowhere.
+pub fn route(
+    svc: &Services,
+    id_number: &IdNumber,
+) -> Result<Option<(UpstreamInfo, Option<String>)>, Infra> {
     if let Some(home) = home_of(svc, id_number)? {
-        return Ok(Some(home));
+        return Ok(Some((home, None)));
+    }
+    let province = format!("{:02}", id_number.province_code());
+    Ok(svc
+        .store
+        .upstream(HUB_CODE)?
+        .filter(|u| u.enabled)
+        .map(|u| (UpstreamInfo::from(&u), Some(province))))
+}
+
+/// The `login_hint` a node sends the hub for a citizen it routed there: the home region only.
+pub fn region_hint(code: &str) -> String {
+    format!("{REGION_HINT_PREFIX}{code}")
+}
+
+const REGION_HINT_PREFIX: &str = "region:";
+
+/// The enabled home a `login_hint` of the form `region:CODE` names (at the hub).
+pub fn hinted_home(svc: &Services, login_hint: &str) -> Result<Option<UpstreamInfo>, Infra> {
+    let Some(code) = login_hint.strip_prefix(REGION_HINT_PREFIX) else {
+        return Ok(None);
+    };
+    if !valid_code(code) || code == HUB_CODE {
+        return Ok(None);
     }
     Ok(svc
         .store
-        .upstream(crate::domain::upstream::HUB_CODE)?
+        .upstream(code)?
         .filter(|u| u.enabled)
         .map(|u| UpstreamInfo::from(&u)))
 }

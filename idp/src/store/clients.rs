@@ -28,6 +28,13 @@ pub struct ClientRow {
 }
 
 impl ClientRow {
+    fn metadata_flag(&self, key: &str) -> bool {
+        serde_json::from_str::<serde_json::Value>(&self.metadata)
+            .ok()
+            .and_then(|m| m.get(key).and_then(|v| v.as_bool()))
+            .unwrap_or(false)
+    }
+
     pub fn to_domain(&self) -> StoreResult<Client> {
         let corrupt =
             |what: &str| StoreError::Corrupt(format!("client {}: {what}", self.client_id));
@@ -70,10 +77,9 @@ impl ClientRow {
             status: self.status.parse().map_err(|_| corrupt("status"))?,
             status_reason: self.status_reason.clone(),
             created_at: self.created_at,
-            dpop_bound: serde_json::from_str::<serde_json::Value>(&self.metadata)
-                .ok()
-                .and_then(|m| m.get("dpop_bound_access_tokens").and_then(|v| v.as_bool()))
-                .unwrap_or(false),
+            dpop_bound: self.metadata_flag("dpop_bound_access_tokens"),
+            // Not among the keys dynamic registration copies into `metadata`: operators only.
+            first_party: self.metadata_flag("first_party"),
         })
     }
 }

@@ -41,9 +41,19 @@ impl TestServer {
         Self::start_on("localhost", |_| {}).await
     }
 
+    /// A server on its own loopback address (127.0.0.2, 127.0.0.3, ...): several nodes of a
+    /// federation in one test, whose cookies a browser keeps apart.
+    pub async fn start_on_host(host: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on(host, adjust).await
+    }
+
     async fn start_on(host: &str, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let bind_ip = match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip.to_string(),
+            Err(_) => "127.0.0.1".to_owned(),
+        };
+        let listener = TcpListener::bind(format!("{bind_ip}:0")).unwrap();
         let base = format!("http://{host}:{}", listener.local_addr().unwrap().port());
         let pg = postgres::TempDatabase::from_env();
         let mut config = Config {
@@ -134,14 +144,14 @@ impl TestServer {
                         request_object_alg: None,
                         backchannel_logout_uri: spec.backchannel_logout_uri,
                         approve: spec.approve,
-                        metadata: if spec.dpop {
-                            serde_json::Map::from_iter([(
-                                "dpop_bound_access_tokens".to_owned(),
-                                serde_json::Value::Bool(true),
-                            )])
-                        } else {
-                            Default::default()
-                        },
+                        metadata: [
+                            ("dpop_bound_access_tokens", spec.dpop),
+                            ("first_party", spec.first_party),
+                        ]
+                        .into_iter()
+                        .filter(|(_, on)| *on)
+                        .map(|(k, on)| (k.to_owned(), serde_json::Value::Bool(on)))
+                        .collect(),
                         registration_token_hash: None,
                     },
                     "test",
@@ -182,6 +192,8 @@ pub struct ClientSpec {
     pub approve: bool,
     /// Registered with `dpop_bound_access_tokens`.
     pub dpop: bool,
+    /// An operator-registered service of the platform: no consent page.
+    pub first_party: bool,
 }
 
 impl Default for ClientSpec {
@@ -212,6 +224,7 @@ impl Default for ClientSpec {
             backchannel_logout_uri: None,
             approve: true,
             dpop: false,
+            first_party: false,
         }
     }
 }

@@ -17,6 +17,10 @@ use zeroize::Zeroizing;
 pub struct StartQuery {
     upstream: String,
     req: Option<String>,
+    /// For the hub: the citizen's home region, so the hub sends them on without asking.
+    home: Option<String>,
+    /// Seamless roaming: only look for a session upstream (see `Trip::probe`).
+    probe: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -83,7 +87,10 @@ pub async fn start(
     let StartQuery {
         upstream,
         req: parked,
+        home,
+        probe,
     } = query.into_inner();
+    let probe = probe.is_some();
     let parked = parked.filter(|r| !r.is_empty());
     let looked_up = parked.clone();
     let (found, silent) = blocking(&svc, move |s| -> Result<_, Infra> {
@@ -101,13 +108,30 @@ pub async fn start(
     let Some(silent) = silent else {
         return Err(explain(&svc, &browser, &FederationError::TripExpired));
     };
+    // A probe that cannot even start (upstream off or down) must not keep the citizen from
+    // this node's own login.
+    let probe_failed = || {
+        HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("/login?req={}&probed=1", parked.as_deref().unwrap_or("")),
+            ))
+            .finish()
+    };
     let Some((row, _)) = found else {
+        if probe {
+            return Ok(probe_failed());
+        }
         return Err(explain(&svc, &browser, &FederationError::UnknownUpstream));
     };
-    let trip = Trip::new(&row.code, parked.as_deref(), silent, svc.now());
-    let url = upstream_oidc::authorization_url(&svc, &row, &trip)
-        .await
-        .map_err(|e| explain(&svc, &browser, &e))?;
+    let mut trip = Trip::new(&row.code, parked.as_deref(), silent || probe, svc.now());
+    trip.probe = probe;
+    trip.region_hint = home.filter(|h| crate::domain::upstream::valid_code(h));
+    let url = match upstream_oidc::authorization_url(&svc, &row, &trip).await {
+        Ok(url) => url,
+        Err(_) if probe => return Ok(probe_failed()),
+        Err(e) => return Err(explain(&svc, &browser, &e)),
+    };
     Ok(HttpResponse::Found()
         .cookie(make_cookie(
             &svc,
@@ -188,6 +212,8 @@ pub async fn callback(
 
 fn back_to_login(svc: &Services, trip: &Trip) -> HttpResponse {
     let to = match &trip.request_id {
+        // No federation session: now the citizen sees this node's own login page.
+        Some(req) if trip.probe => format!("/login?req={req}&probed=1"),
         Some(req) => format!("/authorize/resume?req={req}"),
         None => "/login".to_owned(),
     };
@@ -233,7 +259,7 @@ pub async fn route(
     let home = blocking(&svc, move |s| upstreams::route(s, &id))
         .await?
         .map_err(infra(&browser))?;
-    let Some(home) = home else {
+    let Some((home, hint)) = home else {
         let message = match lang {
             Lang::Zh => "暂未接入您所在地区的身份认证，请用本站账号、指纹或扫码登录。",
             Lang::En => {
@@ -258,7 +284,13 @@ pub async fn route(
         ))
         .insert_header((
             header::LOCATION,
-            format!("/federation/start?upstream={}{req_part}", home.code),
+            match hint {
+                Some(h) => format!(
+                    "/federation/start?upstream={}{req_part}&home={h}",
+                    home.code
+                ),
+                None => format!("/federation/start?upstream={}{req_part}", home.code),
+            },
         ))
         .finish())
 }

@@ -17,6 +17,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 pub struct LoginQuery {
     pub req: Option<String>,
     pub next: Option<String>,
+    /// The roaming upstream was asked already and has no session for this browser.
+    pub probed: Option<String>,
 }
 
 pub async fn page(
@@ -41,6 +43,38 @@ pub async fn page(
     };
     if request_id.is_some() && parked.is_none() {
         return render_outcome(&svc, &browser, None, Ok(Outcome::RequestExpired));
+    }
+    // Seamless roaming: before any page, ask the federation silently whether the citizen is
+    // logged in somewhere (once per request: the answer comes back with `probed`).
+    let roaming = svc
+        .config
+        .roaming_upstream
+        .as_deref()
+        .filter(|c| crate::domain::upstream::valid_code(c));
+    if let (Some(id), Some(upstream), None) = (&request_id, roaming, &query.probed) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((
+                header::LOCATION,
+                format!("/federation/start?upstream={upstream}&req={id}&probe=1"),
+            ))
+            .finish());
+    }
+    // A node that routed the citizen here (the hub) named their home region: go on, no page.
+    if let (Some(id), Some(hint)) = (
+        &request_id,
+        parked.as_ref().and_then(|(r, _)| r.login_hint.clone()),
+    ) {
+        let home = blocking(&svc, move |s| upstreams::hinted_home(s, &hint))
+            .await?
+            .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
+        if let Some(home) = home {
+            return Ok(HttpResponse::SeeOther()
+                .insert_header((
+                    header::LOCATION,
+                    format!("/federation/start?upstream={}&req={id}", home.code),
+                ))
+                .finish());
+        }
     }
     let ui_locales = parked.as_ref().and_then(|(r, _)| r.ui_locales.clone());
     let path = match &request_id {
