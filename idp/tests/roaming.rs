@@ -1,5 +1,5 @@
-//! Seamless roaming (无感漫游) across a federation of four nodes, each on its own database: the
-//! hub and provinces 33, 51 and 44. A citizen of 33 opens an app of 51, tells 51 their ID number
+//! Seamless roaming (无感漫游) across a federation of four nodes, each on its own database (the
+//! hub's on PostgreSQL): the hub and provinces 33, 51 and 44. A citizen of 33 opens an app of 51, tells 51 their ID number
 //! once, logs in at home, and lands at the app; then an app of 44 lets them in without any page.
 #![allow(clippy::unwrap_used)]
 mod common;
@@ -78,7 +78,8 @@ impl Traveller {
 #[actix_web::test]
 async fn a_citizen_logs_in_once_at_home_and_roams_to_another_province_without_a_page() {
     let roam = |c: &mut idp::config::Config| c.roaming_upstream = Some("00".into());
-    let hub = TestServer::start_on_host("127.0.0.2", |_| {}).await;
+    // The hub on PostgreSQL, the provinces on SQLite (all four on PostgreSQL in that run).
+    let hub = TestServer::start_on_host_with_postgres("127.0.0.2", |_| {}).await;
     let p33 = TestServer::start_on_host("127.0.0.3", roam).await;
     let p51 = TestServer::start_on_host("127.0.0.4", roam).await;
     let p44 = TestServer::start_on_host("127.0.0.5", roam).await;

@@ -47,7 +47,23 @@ impl TestServer {
         Self::start_on(host, adjust).await
     }
 
+    /// Like `start_on_host`, but on PostgreSQL even in the SQLite run (a database of its own on
+    /// the server `IDP_TEST_DATABASE` names, or the machine's local one): mixed federations.
+    pub async fn start_on_host_with_postgres(host: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        let admin = std::env::var("IDP_TEST_DATABASE")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        Self::start_with_database(host, Some(postgres::TempDatabase::create(&admin)), adjust).await
+    }
+
     async fn start_on(host: &str, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with_database(host, postgres::TempDatabase::from_env(), adjust).await
+    }
+
+    async fn start_with_database(
+        host: &str,
+        pg: Option<postgres::TempDatabase>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let bind_ip = match host.parse::<std::net::IpAddr>() {
             Ok(ip) => ip.to_string(),
@@ -55,7 +71,6 @@ impl TestServer {
         };
         let listener = TcpListener::bind(format!("{bind_ip}:0")).unwrap();
         let base = format!("http://{host}:{}", listener.local_addr().unwrap().port());
-        let pg = postgres::TempDatabase::from_env();
         let mut config = Config {
             issuer: base.clone(),
             bind: listener.local_addr().unwrap().to_string(),
