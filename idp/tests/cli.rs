@@ -394,6 +394,29 @@ fn provinces_are_added_listed_and_disabled_and_their_secrets_stay_sealed() {
             .client_secret_sealed
     };
     assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    // Bulk import: all lines or none.
+    let line = |code: &str| {
+        format!(
+            r#"{{"code":"{code}","name":"县{code}","issuer":"https://{code}.example","client_id":"hub","client_secret":"{secret}"}}"#
+        )
+    };
+    let good = [line("330106"), line("330108"), line("3302")].join("\n");
+    let imported = op.run(&["province", "import"], Some(&good));
+    assert!(imported.ok, "{}", imported.stderr);
+    assert_eq!(imported.json()["imported"], 3);
+    for bad in [
+        [line("440101"), line("4401x")].join("\n"),
+        [line("440101"), line("440101")].join("\n"),
+        [line("440101"), line("330106")].join("\n"),
+    ] {
+        let refused = op.run(&["province", "import"], Some(&bad));
+        assert!(!refused.ok, "{bad}");
+    }
+    let count = op.ok(&["province", "list"])["upstreams"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(count, 5, "nothing of a refused import is stored");
     op.assert_private(&[secret]);
     assert_eq!(op.ok(&["audit", "verify"])["intact"], true);
 }

@@ -25,6 +25,9 @@ pub enum ProvinceCommand {
         #[arg(long, required = true)]
         client_secret_stdin: bool,
     },
+    /// Add many at once from JSON lines on stdin ({"code", "name", "issuer", "client_id",
+    /// "client_secret"} per line): all or none.
+    Import,
     List,
     /// Send no more citizens there.
     Disable {
@@ -60,6 +63,27 @@ pub fn run(command: ProvinceCommand, config: Config) -> Result<(), CliError> {
             .map_err(err)?
             .map_err(err)?;
             println!("{}", json!(added));
+            Ok(())
+        }
+        ProvinceCommand::Import => {
+            let mut text = zeroize::Zeroizing::new(String::new());
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(err)?;
+            let mut lines = Vec::new();
+            for (i, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                lines.push(
+                    serde_json::from_str::<upstreams::ImportLine>(line)
+                        .map_err(|e| CliError(format!("line {}: {e}", i + 1)))?,
+                );
+            }
+            let svc = open(config)?;
+            let count = upstreams::import(&svc, &lines, OPERATOR)
+                .map_err(err)?
+                .map_err(err)?;
+            println!("{}", json!({ "imported": count }));
             Ok(())
         }
         ProvinceCommand::List => {

@@ -3,7 +3,9 @@
 use super::Infra;
 use crate::domain::audit::AuditEvent;
 use crate::domain::id_number::IdNumber;
-use crate::domain::upstream::{valid_code, HomeRouter, UpstreamError, UpstreamSpec, HUB_CODE};
+use crate::domain::upstream::{
+    home_candidates, most_specific, valid_code, UpstreamError, UpstreamSpec, HUB_CODE,
+};
 use crate::services::Services;
 use crate::store::upstreams::UpstreamRow;
 use zeroize::Zeroizing;
@@ -89,6 +91,71 @@ pub fn add(
     Ok(Ok(UpstreamInfo::from(&row)))
 }
 
+/// One line of a bulk import (`idp province import`).
+#[derive(Debug, serde::Deserialize)]
+pub struct ImportLine {
+    pub code: String,
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Zeroizing<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("line {0}: {1}")]
+    Invalid(usize, UpstreamError),
+    #[error("line {0}: the code appears twice")]
+    Duplicate(usize),
+    #[error("a code exists already; nothing was imported")]
+    Taken,
+}
+
+/// Adds many upstreams at once (the counties of a province, say): all of them, or none when any
+/// line is wrong. One audit entry for the import.
+pub fn import(
+    svc: &Services,
+    lines: &[ImportLine],
+    actor: &str,
+) -> Result<Result<usize, ImportError>, Infra> {
+    let now = svc.now();
+    let mut seen = std::collections::HashSet::new();
+    let mut rows = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        let spec =
+            match UpstreamSpec::new(&l.code, &l.name, &l.issuer, &l.client_id, &l.client_secret) {
+                Ok(spec) => spec,
+                Err(e) => return Ok(Err(ImportError::Invalid(i + 1, e))),
+            };
+        if !seen.insert(spec.code.clone()) {
+            return Ok(Err(ImportError::Duplicate(i + 1)));
+        }
+        rows.push(UpstreamRow {
+            client_secret_sealed: svc
+                .secrets
+                .upstream_seal
+                .seal(l.client_secret.as_bytes(), spec.code.as_bytes()),
+            code: spec.code,
+            name: spec.name,
+            issuer: spec.issuer,
+            client_id: spec.client_id,
+            enabled: true,
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    if !svc.store.insert_upstreams(&rows)? {
+        return Ok(Err(ImportError::Taken));
+    }
+    svc.audit.append(AuditEvent::new(
+        "upstream.imported",
+        actor,
+        None,
+        serde_json::json!({ "count": rows.len() }),
+    ))?;
+    Ok(Ok(rows.len()))
+}
+
 pub fn list(svc: &Services) -> Result<Vec<UpstreamInfo>, Infra> {
     Ok(svc
         .store
@@ -127,16 +194,12 @@ pub fn client_secret(svc: &Services, row: &UpstreamRow) -> Result<Zeroizing<Stri
 
 /// The enabled upstream that is home to the holder of `id_number`, if any.
 pub fn home_of(svc: &Services, id_number: &IdNumber) -> Result<Option<UpstreamInfo>, Infra> {
-    let enabled: Vec<UpstreamRow> = svc
-        .store
-        .upstreams()?
-        .into_iter()
-        .filter(|u| u.enabled)
-        .collect();
-    let router = HomeRouter::new(enabled.iter().map(|u| u.code.as_str()));
-    Ok(router
-        .home_of(id_number)
-        .map(|i| UpstreamInfo::from(&enabled[i])))
+    let candidates = home_candidates(id_number);
+    let found = svc.store.enabled_upstream_codes(&candidates)?;
+    let Some(code) = most_specific(&candidates, &found) else {
+        return Ok(None);
+    };
+    Ok(svc.store.upstream(code)?.map(|u| UpstreamInfo::from(&u)))
 }
 
 /// What the login page offers for other regions' accounts.

@@ -37,6 +37,34 @@ impl Store {
         })
     }
 
+    /// Inserts all of `rows` or none: false (nothing stored) when a code is taken.
+    pub fn insert_upstreams(&self, rows: &[UpstreamRow]) -> StoreResult<bool> {
+        let conn = &mut *self.conn()?;
+        conn.transaction(|conn| {
+            for chunk in rows.chunks(500) {
+                let codes: Vec<&str> = chunk.iter().map(|r| r.code.as_str()).collect();
+                let taken: i64 = upstreams::table
+                    .filter(upstreams::code.eq_any(&codes))
+                    .count()
+                    .get_result(conn)?;
+                if taken > 0 {
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
+                for row in chunk {
+                    diesel::insert_into(upstreams::table)
+                        .values(row)
+                        .execute(conn)?;
+                }
+            }
+            Ok(())
+        })
+        .map(|()| true)
+        .or_else(|e| match e {
+            diesel::result::Error::RollbackTransaction => Ok(false),
+            other => Err(other.into()),
+        })
+    }
+
     /// Every upstream, by code.
     pub fn upstreams(&self) -> StoreResult<Vec<UpstreamRow>> {
         Ok(upstreams::table
@@ -51,6 +79,15 @@ impl Store {
             .select(UpstreamRow::as_select())
             .first(&mut *self.conn()?)
             .optional()?)
+    }
+
+    /// The codes among `codes` that are enabled upstreams (one indexed lookup).
+    pub fn enabled_upstream_codes(&self, codes: &[&str]) -> StoreResult<Vec<String>> {
+        Ok(upstreams::table
+            .filter(upstreams::code.eq_any(codes))
+            .filter(upstreams::enabled.eq(true))
+            .select(upstreams::code)
+            .load(&mut *self.conn()?)?)
     }
 
     /// Whether any upstream is enabled (the login page then offers other regions' accounts).
