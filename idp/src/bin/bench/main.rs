@@ -10,6 +10,7 @@ use clap::Parser;
 mod flows;
 mod passkey;
 mod qr;
+mod routing;
 mod server;
 
 use flows::{client_credentials, code_flow, http, log_in};
@@ -34,6 +35,9 @@ struct Args {
     /// A short run that only checks the tool works (CI).
     #[arg(long)]
     smoke: bool,
+    /// Upstream identity providers configured for the home routing scenario.
+    #[arg(long, default_value_t = 10_000)]
+    upstreams: usize,
 }
 
 struct Outcome {
@@ -61,6 +65,7 @@ enum Scenario {
     CodeFlow,
     PasskeyLogin,
     QrLogin,
+    HomeRouting,
 }
 
 async fn run(
@@ -99,6 +104,18 @@ async fn run(
             sessions.push(Arc::new(session));
         }
     }
+    let mut routers = Vec::new();
+    if let Scenario::HomeRouting = scenario {
+        for _ in 0..args.concurrency {
+            routers.push(Some(
+                routing::routing_browser(&http, &server.base)
+                    .await
+                    .expect("a login page"),
+            ));
+        }
+    }
+    let upstreams = args.upstreams;
+    let mut routers = routers.into_iter();
     let mut phones = phones.into_iter();
     let mut apps = apps.into_iter();
     let server_ref = Arc::new(server.clone_for_workers());
@@ -118,6 +135,7 @@ async fn run(
         let app = apps.next().flatten();
         let server_ref = server_ref.clone();
         let mut qr_browser = qr::QrBrowser::default();
+        let mut router = routers.next().flatten();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while !stop.load(Ordering::Relaxed) {
@@ -132,6 +150,10 @@ async fn run(
                     },
                     (Scenario::QrLogin, _) => match &app {
                         Some(a) => qr::qr_login(&http, &server_ref, &mut qr_browser, a).await,
+                        None => false,
+                    },
+                    (Scenario::HomeRouting, _) => match router.as_mut() {
+                        Some(b) => routing::route(&http, &base, b, upstreams).await,
                         None => false,
                     },
                 };
@@ -158,6 +180,9 @@ async fn run(
             Scenario::CodeFlow => "code flow (existing session)",
             Scenario::PasskeyLogin => "fingerprint login (start + finish)",
             Scenario::QrLogin => "QR login (draw, scan, approve, collect)",
+            Scenario::HomeRouting => {
+                Box::leak(format!("home routing ({} upstreams)", args.upstreams).into_boxed_str())
+            }
         },
         ops: latencies_us.len() as u64,
         errors: errors.load(Ordering::Relaxed),
@@ -172,6 +197,7 @@ fn main() {
     if args.smoke {
         args.duration = 1;
         args.concurrency = 4;
+        args.upstreams = 1_000;
     }
     let (server, fixture) = start_server(args.database_url.as_deref());
     let pid = server.child.id();
@@ -201,7 +227,11 @@ fn main() {
             Scenario::CodeFlow,
             Scenario::PasskeyLogin,
             Scenario::QrLogin,
+            Scenario::HomeRouting,
         ] {
+            if let Scenario::HomeRouting = scenario {
+                routing::import_upstreams(&server, &fixture, args.upstreams);
+            }
             let outcome = run(scenario, &server, fixture.clone(), &args, pid).await;
             results.push((outcome, memory_kib(pid)));
         }

@@ -70,6 +70,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const REDIRECT: &str = "http://127.0.0.1:9/cb";
 
 pub struct Fixture {
+    /// The database the server runs on (the CLI writes to it alongside).
+    pub db: String,
     pub client_id: String,
     pub secret: String,
     /// The government app (public, DPoP-bound tokens).
@@ -155,6 +157,7 @@ pub fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
         .spawn()
         .unwrap();
     let fixture = Fixture {
+        db: db.clone(),
         client_id: client["client_id"].as_str().unwrap().to_owned(),
         secret: client["client_secret"].as_str().unwrap().to_owned(),
         app_client_id: app["client_id"].as_str().unwrap().to_owned(),
