@@ -326,3 +326,31 @@ async fn the_login_page_finds_the_citizens_home_and_remembers_it() {
         again.body
     );
 }
+
+#[actix_web::test]
+async fn a_fresh_login_or_max_age_the_app_asks_for_is_asked_of_the_upstream() {
+    let p = pair(true).await;
+    let at_here = Browser::new(&p.here.base);
+    let page = at_here
+        .get(&common::flow::authorize_url(
+            &p.here,
+            &p.rp,
+            &[("prompt", "login"), ("max_age", "60")],
+        ))
+        .await;
+    let req = query_of(&page.location.unwrap())["req"].clone();
+    let out = at_here
+        .get(&format!("/federation/start?upstream=33&req={req}"))
+        .await;
+    let q = query_of(&out.location.unwrap());
+    assert_eq!(q["prompt"], "login");
+    assert_eq!(q["max_age"], "60");
+    // A silent probe cannot give a fresh login: straight to this node's own page instead.
+    let probe = at_here
+        .get(&format!("/federation/start?upstream=33&req={req}&probe=1"))
+        .await;
+    assert_eq!(
+        probe.location.as_deref(),
+        Some(format!("/login?req={req}&probed=1").as_str())
+    );
+}

@@ -33,6 +33,11 @@ pub struct Trip {
     /// A silent look for a federation session before this node shows its login page: when the
     /// upstream has none, the page is shown after all.
     pub probe: bool,
+    /// The app asked for a fresh login (`prompt=login`): the upstream is asked the same.
+    pub force_login: bool,
+    /// The app's `max_age`, passed on: the upstream's `auth_time` is what this node's session
+    /// carries, so an old login upstream is not made new here.
+    pub max_age: Option<i64>,
     pub expires_at: i64,
 }
 
@@ -48,6 +53,8 @@ impl Trip {
             silent,
             region_hint: None,
             probe: false,
+            force_login: false,
+            max_age: None,
             expires_at: now + TRIP_SECS,
         }
     }
@@ -75,6 +82,8 @@ pub struct Arrival {
     pub name: Option<String>,
     pub acr: Option<String>,
     pub amr: Vec<String>,
+    /// When the citizen authenticated upstream (the ID token's `auth_time`, else its `iat`).
+    pub auth_time: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -156,7 +165,9 @@ pub fn arrive(
         .take(8)
         .collect();
     let amr = if amr.is_empty() { vec!["fed"] } else { amr };
-    let (cookie, session) = sessions::start(svc, &sub, acr, &amr)?;
+    let now = svc.now();
+    let auth_time = arrival.auth_time.filter(|t| *t <= now).unwrap_or(now);
+    let (cookie, session) = sessions::start_authenticated_at(svc, &sub, acr, &amr, auth_time)?;
     let redirect_to = match &trip.request_id {
         Some(req) => {
             svc.store.mark_request_login(req, &session.sid)?;

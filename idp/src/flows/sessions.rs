@@ -25,13 +25,25 @@ pub fn start(
     acr: &str,
     amr: &[&str],
 ) -> StoreResult<(String, SessionRow)> {
+    start_authenticated_at(svc, sub, acr, amr, svc.now())
+}
+
+/// A new session for an authentication that happened at `auth_time` (at an upstream identity
+/// provider, say): `max_age` and `auth_time` then mean what they say.
+pub fn start_authenticated_at(
+    svc: &Services,
+    sub: &str,
+    acr: &str,
+    amr: &[&str],
+    auth_time: i64,
+) -> StoreResult<(String, SessionRow)> {
     let cookie = keys::random_token(32);
     let now = svc.now();
     let row = SessionRow {
         id_hash: cookie_hash(&cookie),
         sid: keys::random_token(16),
         sub: sub.to_owned(),
-        auth_time: now,
+        auth_time: auth_time.min(now),
         acr: acr.to_owned(),
         amr: amr.join(" "),
         created_at: now,

@@ -115,6 +115,11 @@ pub async fn authorization_url(
     }
     if trip.silent {
         request = request.add_prompt(openidconnect::core::CoreAuthPrompt::None);
+    } else if trip.force_login {
+        request = request.add_prompt(openidconnect::core::CoreAuthPrompt::Login);
+    }
+    if let Some(max_age) = trip.max_age {
+        request = request.set_max_age(std::time::Duration::from_secs(max_age.max(0) as u64));
     }
     Ok(request.url().0.to_string())
 }
@@ -168,6 +173,7 @@ pub async fn redeem(
                 c.auth_method_refs()
                     .map(|v| v.iter().map(|m| m.as_str().to_owned()).collect())
                     .unwrap_or_default(),
+                c.auth_time().unwrap_or_else(|| c.issue_time()).timestamp(),
             )
         })
     };
@@ -178,7 +184,7 @@ pub async fn redeem(
         )) => verify(metadata(svc, &upstream.issuer, true).await?),
         other => other,
     };
-    let (upstream_sub, acr, amr) =
+    let (upstream_sub, acr, amr, auth_time) =
         verified.map_err(|e| FederationError::Refused(format!("ID token: {e}")))?;
     // The claims openidconnect does not model, from the payload it has just verified.
     let payload = signed_payload(&id_token.to_string());
@@ -189,6 +195,7 @@ pub async fn redeem(
         name: text("name"),
         acr,
         amr,
+        auth_time: Some(auth_time),
     })
 }
 

@@ -93,19 +93,19 @@ pub async fn start(
     let probe = probe.is_some();
     let parked = parked.filter(|r| !r.is_empty());
     let looked_up = parked.clone();
-    let (found, silent) = blocking(&svc, move |s| -> Result<_, Infra> {
-        let silent = match &looked_up {
-            Some(id) => match authorize::parked(s, id)? {
-                Some((request, _)) => Some(request.prompt.none),
-                None => None,
-            },
-            None => Some(false),
+    // What the app asked of the login: (prompt=none, prompt=login, max_age), passed on upstream.
+    let (found, asked) = blocking(&svc, move |s| -> Result<_, Infra> {
+        let asked = match &looked_up {
+            Some(id) => {
+                authorize::parked(s, id)?.map(|(r, _)| (r.prompt.none, r.prompt.login, r.max_age))
+            }
+            None => Some((false, false, None)),
         };
-        Ok((load(s, &upstream)?, silent))
+        Ok((load(s, &upstream)?, asked))
     })
     .await?
     .map_err(infra(&browser))?;
-    let Some(silent) = silent else {
+    let Some((silent, force_login, max_age)) = asked else {
         return Err(explain(&svc, &browser, &FederationError::TripExpired));
     };
     // A probe that cannot even start (upstream off or down) must not keep the citizen from
@@ -124,8 +124,14 @@ pub async fn start(
         }
         return Err(explain(&svc, &browser, &FederationError::UnknownUpstream));
     };
+    // A silent look cannot give the fresh login the app demands: show this node's page.
+    if probe && force_login {
+        return Ok(probe_failed());
+    }
     let mut trip = Trip::new(&row.code, parked.as_deref(), silent || probe, svc.now());
     trip.probe = probe;
+    trip.force_login = force_login;
+    trip.max_age = max_age;
     trip.region_hint = home.filter(|h| crate::domain::upstream::valid_code(h));
     let url = match upstream_oidc::authorization_url(&svc, &row, &trip).await {
         Ok(url) => url,
