@@ -199,12 +199,15 @@ fn the_app_registry_from_the_command_line() {
         op.ok(&["client", "suspend", &id(&a), "--reason", "abuse"])["status"],
         "suspended"
     );
-    let missing = op.run(&["client", "approve", "no-such-app"], None);
-    assert!(
-        !missing.ok && missing.stderr.contains("no app"),
-        "{}",
-        missing.stderr
-    );
+    // Ids are base64url: one starting with '-' is an id, not an option.
+    for id in ["no-such-app", "-TOwKci9IXd_rNAUTuo9aQ"] {
+        let missing = op.run(&["client", "approve", id], None);
+        assert!(
+            !missing.ok && missing.stderr.contains("no app"),
+            "{}",
+            missing.stderr
+        );
+    }
     let bad = op.run(
         &[
             "client",

@@ -121,10 +121,13 @@ pub enum ClientCommand {
     Create(ClientCreate),
     /// Approve (publish) a pending app.
     Approve {
+        // Ids registered before they were kept from starting with '-' are still accepted.
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
     /// Reject a pending app, with a reason.
     Reject {
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         /// Why (shown to the app's team and kept in the audit log).
         #[arg(long)]
@@ -132,6 +135,7 @@ pub enum ClientCommand {
     },
     /// Suspend an app: it can no longer start flows, obtain tokens or use the ones it holds.
     Suspend {
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
         #[arg(long)]
         reason: Option<String>,
@@ -139,6 +143,7 @@ pub enum ClientCommand {
     List,
     /// Logins, tokens and errors counted for an app.
     Stats {
+        #[arg(allow_hyphen_values = true)]
         client_id: String,
     },
     /// An initial access token for Dynamic Client Registration.

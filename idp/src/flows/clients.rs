@@ -127,7 +127,10 @@ pub fn register(svc: &Services, new: NewClient, actor: &str) -> Result<Registere
     )
     .then(|| keys::random_token(32));
     let now = svc.now();
-    let client_id = keys::random_token(16);
+    // Never starting with '-': an id is typed on command lines (`idp client approve ID`).
+    let client_id = std::iter::repeat_with(|| keys::random_token(16))
+        .find(|id| !id.starts_with('-'))
+        .unwrap_or_default();
     let status = if new.approve {
         ClientStatus::Approved
     } else {

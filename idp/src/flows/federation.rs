@@ -168,13 +168,7 @@ pub fn arrive(
     let now = svc.now();
     let auth_time = arrival.auth_time.filter(|t| *t <= now).unwrap_or(now);
     let (cookie, session) = sessions::start_authenticated_at(svc, &sub, acr, &amr, auth_time)?;
-    let redirect_to = match &trip.request_id {
-        Some(req) => {
-            svc.store.mark_request_login(req, &session.sid)?;
-            svc.config.endpoint(&format!("/authorize/resume?req={req}"))
-        }
-        None => svc.config.endpoint("/account"),
-    };
+    let redirect_to = sessions::continue_after_login(svc, trip.request_id.as_deref(), &session)?;
     svc.audit.append(AuditEvent::new(
         "login.success",
         &sub,

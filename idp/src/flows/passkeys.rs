@@ -404,13 +404,7 @@ pub fn login_finish(
     )?;
     let amr = passkey::amr_for(credential.response.authenticator_data.as_ref());
     let (cookie, session) = sessions::start(svc, &stored.sub, ACR_STRONG, &amr)?;
-    let redirect_to = match &row.request_id {
-        Some(id) => {
-            svc.store.mark_request_login(id, &session.sid)?;
-            svc.config.endpoint(&format!("/authorize/resume?req={id}"))
-        }
-        None => svc.config.endpoint("/account"),
-    };
+    let redirect_to = sessions::continue_after_login(svc, row.request_id.as_deref(), &session)?;
     audit(
         svc,
         "login.success",

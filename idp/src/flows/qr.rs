@@ -176,13 +176,7 @@ pub fn browser_view(svc: &Services, id: &str, binding: Option<&str>) -> QrResult
     let amr = row.amr.clone().unwrap_or_default();
     let amr: Vec<&str> = amr.split(' ').filter(|s| !s.is_empty()).collect();
     let (cookie, session) = sessions::start(svc, &sub, &acr, &amr)?;
-    let redirect_to = match &row.request_id {
-        Some(req) => {
-            svc.store.mark_request_login(req, &session.sid)?;
-            svc.config.endpoint(&format!("/authorize/resume?req={req}"))
-        }
-        None => svc.config.endpoint("/account"),
-    };
+    let redirect_to = sessions::continue_after_login(svc, row.request_id.as_deref(), &session)?;
     svc.audit.append(AuditEvent::new(
         "login.success",
         &sub,

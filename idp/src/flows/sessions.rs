@@ -53,3 +53,19 @@ pub fn start_authenticated_at(
     svc.store.insert_session(&row)?;
     Ok((cookie, row))
 }
+
+/// Where the browser goes after a login: back to the authorization request it served (marked
+/// as logged in by this very session), or to the account page.
+pub fn continue_after_login(
+    svc: &Services,
+    request_id: Option<&str>,
+    session: &SessionRow,
+) -> StoreResult<String> {
+    Ok(match request_id {
+        Some(req) => {
+            svc.store.mark_request_login(req, &session.sid)?;
+            svc.config.endpoint(&format!("/authorize/resume?req={req}"))
+        }
+        None => svc.config.endpoint("/account"),
+    })
+}

@@ -50,6 +50,23 @@ pub struct NewUpstream<'a> {
     pub client_secret: &'a str,
 }
 
+/// A checked upstream as stored: enabled, its secret sealed with the code as associated data.
+fn sealed_row(svc: &Services, spec: UpstreamSpec, secret: &str, now: i64) -> UpstreamRow {
+    UpstreamRow {
+        client_secret_sealed: svc
+            .secrets
+            .upstream_seal
+            .seal(secret.as_bytes(), spec.code.as_bytes()),
+        code: spec.code,
+        name: spec.name,
+        issuer: spec.issuer,
+        client_id: spec.client_id,
+        enabled: true,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 pub fn add(
     svc: &Services,
     new: &NewUpstream<'_>,
@@ -65,20 +82,7 @@ pub fn add(
         Ok(spec) => spec,
         Err(e) => return Ok(Err(e.into())),
     };
-    let now = svc.now();
-    let row = UpstreamRow {
-        client_secret_sealed: svc
-            .secrets
-            .upstream_seal
-            .seal(new.client_secret.as_bytes(), spec.code.as_bytes()),
-        code: spec.code,
-        name: spec.name,
-        issuer: spec.issuer,
-        client_id: spec.client_id,
-        enabled: true,
-        created_at: now,
-        updated_at: now,
-    };
+    let row = sealed_row(svc, spec, new.client_secret, svc.now());
     if !svc.store.insert_upstream(&row)? {
         return Ok(Err(AddError::Taken));
     }
@@ -130,19 +134,7 @@ pub fn import(
         if !seen.insert(spec.code.clone()) {
             return Ok(Err(ImportError::Duplicate(i + 1)));
         }
-        rows.push(UpstreamRow {
-            client_secret_sealed: svc
-                .secrets
-                .upstream_seal
-                .seal(l.client_secret.as_bytes(), spec.code.as_bytes()),
-            code: spec.code,
-            name: spec.name,
-            issuer: spec.issuer,
-            client_id: spec.client_id,
-            enabled: true,
-            created_at: now,
-            updated_at: now,
-        });
+        rows.push(sealed_row(svc, spec, &l.client_secret, now));
     }
     if !svc.store.insert_upstreams(&rows)? {
         return Ok(Err(ImportError::Taken));
