@@ -7,33 +7,13 @@ use common::browser::{query_of, Browser};
 use common::flow::{self, authorize_url, userinfo};
 use common::{id_number, ClientSpec, TestServer, PASSWORD};
 
-async fn second_user(server: &TestServer, id: &str) -> String {
-    let id = id.to_owned();
-    server
-        .with(move |s| {
-            idp::flows::users::create(
-                s,
-                idp::flows::users::NewUser {
-                    id_number: id,
-                    name: "李四".into(),
-                    phone: None,
-                    email: None,
-                    address: None,
-                    password: zeroize::Zeroizing::new(PASSWORD.into()),
-                },
-            )
-            .unwrap()
-        })
-        .await
-}
-
 #[actix_web::test]
 async fn id_token_hint_with_prompt_none() {
     let server = TestServer::start().await;
     let alice = id_number(33, 71);
     let bob = id_number(51, 72);
     server.user(&alice, PASSWORD).await;
-    second_user(&server, &bob).await;
+    server.another_user(&bob, "李四").await;
     let app = server.client(ClientSpec::default()).await;
     let browser = Browser::new(&server.base);
     let alice_id = flow::tokens(&server, &browser, &app, &alice, PASSWORD, &[])

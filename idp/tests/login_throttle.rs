@@ -54,23 +54,7 @@ async fn five_wrong_passwords_lock_the_account_for_fifteen_minutes() {
     let citizen = id_number(33, 46);
     let bystander = id_number(33, 47);
     server.user(&citizen, PASSWORD).await;
-    let id = bystander.clone();
-    server
-        .with(move |s| {
-            idp::flows::users::create(
-                s,
-                idp::flows::users::NewUser {
-                    id_number: id,
-                    name: "李四".into(),
-                    phone: None,
-                    email: None,
-                    address: None,
-                    password: zeroize::Zeroizing::new(PASSWORD.into()),
-                },
-            )
-            .unwrap()
-        })
-        .await;
+    server.another_user(&bystander, "李四").await;
     let browser = Browser::new(&server.base);
     for i in 0..5 {
         assert_eq!(

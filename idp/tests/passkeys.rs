@@ -367,21 +367,7 @@ async fn a_removed_passkey_is_refused_and_only_its_owner_can_remove_it() {
     let id = phone.credential_id.clone().unwrap();
 
     // Another citizen cannot remove it.
-    let other = s.server.with(|svc| {
-        idp::flows::users::create(
-            svc,
-            idp::flows::users::NewUser {
-                id_number: id_number(51, 62),
-                name: "王五".into(),
-                phone: None,
-                email: None,
-                address: None,
-                password: zeroize::Zeroizing::new(PASSWORD.into()),
-            },
-        )
-        .unwrap()
-    });
-    other.await;
+    s.server.another_user(&id_number(51, 62), "王五").await;
     let intruder = Browser::new(&s.server.base);
     flow::login(&intruder, &id_number(51, 62), PASSWORD).await;
     let tried = remove(&intruder, &id).await;
@@ -496,22 +482,7 @@ async fn binding_needs_a_session_and_its_own_ceremony() {
     )
     .await;
     let response = phone.register(&start.json);
-    s.server
-        .with(|svc| {
-            idp::flows::users::create(
-                svc,
-                idp::flows::users::NewUser {
-                    id_number: id_number(51, 63),
-                    name: "赵六".into(),
-                    phone: None,
-                    email: None,
-                    address: None,
-                    password: zeroize::Zeroizing::new(PASSWORD.into()),
-                },
-            )
-            .unwrap()
-        })
-        .await;
+    s.server.another_user(&id_number(51, 63), "赵六").await;
     flow::login(&stranger, &id_number(51, 63), PASSWORD).await;
     let stolen = post_json(
         &stranger,

@@ -5,9 +5,9 @@
 mod common;
 
 use common::browser::{query_of, Browser};
+use common::federation::link;
 use common::flow::{self, redeem};
 use common::{id_number, ClientSpec, TestServer, PASSWORD};
-use idp::flows::upstreams::{self, NewUpstream};
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -49,40 +49,13 @@ async fn no_secret_or_id_number_reaches_the_logs() {
     home.user(&citizen, PASSWORD).await;
     here.user(&local, PASSWORD).await;
     let app = here.client(ClientSpec::default()).await;
-    let node = home
-        .client(ClientSpec {
-            name: "节点".into(),
-            redirect_uri: here.url("/federation/callback"),
-            scopes: ["openid", "profile", "id_number"]
-                .map(String::from)
-                .to_vec(),
-            first_party: true,
-            ..ClientSpec::default()
-        })
-        .await;
-    let (issuer, node_id, node_secret) = (
-        home.base.clone(),
-        node.client_id.clone(),
-        node.client_secret.clone().unwrap(),
-    );
-    let secret = node_secret.clone();
-    here.with(move |svc| {
-        let new = NewUpstream {
-            code: "33",
-            name: "浙江",
-            issuer: &issuer,
-            client_id: &node_id,
-            client_secret: &secret,
-        };
-        upstreams::add(svc, &new, "test").unwrap().unwrap();
-    })
-    .await;
+    let node = link(&here, &home, "33", "浙江").await;
 
     let mut secrets = vec![
         citizen.clone(),
         local.clone(),
         PASSWORD.to_owned(),
-        node_secret,
+        node.client_secret.clone().unwrap(),
         app.client_secret.clone().unwrap(),
     ];
     // A local citizen: a wrong password, a typo in the ID number, then a code flow with the ID

@@ -254,23 +254,7 @@ async fn only_the_phone_that_scanned_may_answer() {
     let (browser, id, payload) = showing_code(&s).await;
     // Someone who saw the code over a shoulder, with the government app on their own phone.
     let onlooker_id = id_number(44, 102);
-    let number = onlooker_id.clone();
-    s.server
-        .with(move |svc| {
-            idp::flows::users::create(
-                svc,
-                idp::flows::users::NewUser {
-                    id_number: number,
-                    name: "路人".into(),
-                    phone: None,
-                    email: None,
-                    address: None,
-                    password: zeroize::Zeroizing::new(PASSWORD.into()),
-                },
-            )
-            .unwrap()
-        })
-        .await;
+    s.server.another_user(&onlooker_id, "路人").await;
     let gov_app = app::register(&s.server).await;
     let (onlooker, onlooker_token) =
         app::logged_in(&s.server, &gov_app, &onlooker_id, PASSWORD).await;

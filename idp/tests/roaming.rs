@@ -5,38 +5,9 @@
 mod common;
 
 use common::browser::{query_of, Browser, Page};
+use common::federation::link;
 use common::flow::{jwt_parts, redeem};
 use common::{id_number, ClientSpec, TestClient, TestServer, PASSWORD};
-use idp::flows::upstreams::{self, NewUpstream};
-
-/// Makes `child` a relying party of `parent` (a first-party client there, allowed the ID number)
-/// under the upstream code `code`.
-async fn link(child: &TestServer, parent: &TestServer, code: &'static str, name: &'static str) {
-    let node = parent
-        .client(ClientSpec {
-            name: format!("节点 {code}"),
-            redirect_uri: child.url("/federation/callback"),
-            scopes: ["openid", "profile", "id_number"]
-                .map(String::from)
-                .to_vec(),
-            first_party: true,
-            ..ClientSpec::default()
-        })
-        .await;
-    let issuer = parent.base.clone();
-    child
-        .with(move |svc| {
-            let new = NewUpstream {
-                code,
-                name,
-                issuer: &issuer,
-                client_id: &node.client_id,
-                client_secret: node.client_secret.as_deref().unwrap(),
-            };
-            upstreams::add(svc, &new, "test").unwrap().unwrap();
-        })
-        .await;
-}
 
 /// A browser (one cookie jar) travelling across every node: follows each redirect wherever it
 /// leads, and stops at a page or at the app's redirect URI. Returns the pages shown on the way.

@@ -68,20 +68,7 @@ async fn a_consent_given_by_one_citizen_does_not_carry_over_to_another() {
     let server = TestServer::start().await;
     let (attacker, victim) = (id_number(33, 41), id_number(33, 42));
     server.user(&attacker, PASSWORD).await;
-    let victim_id = victim.clone();
-    server
-        .with(move |s| {
-            let new = idp::flows::users::NewUser {
-                id_number: victim_id,
-                name: "王五".into(),
-                phone: None,
-                email: None,
-                address: None,
-                password: zeroize::Zeroizing::new(PASSWORD.into()),
-            };
-            idp::flows::users::create(s, new).unwrap()
-        })
-        .await;
+    server.another_user(&victim, "王五").await;
     let app = server.client(ClientSpec::default()).await;
     // The attacker has a session of their own.
     let attacker_browser = Browser::new(&server.base);

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod federation;
 pub mod flow;
 pub mod passkey;
 pub mod postgres;
@@ -133,6 +134,26 @@ impl TestServer {
                     email: Some("zhangsan@example.cn".into()),
                     address: None,
                     password: zeroize::Zeroizing::new(pw),
+                },
+            )
+            .unwrap()
+        })
+        .await
+    }
+
+    /// A further citizen, without a phone (phone numbers are unique, `user` gives one).
+    pub async fn another_user(&self, id_number: &str, name: &str) -> String {
+        let (id, name) = (id_number.to_owned(), name.to_owned());
+        self.with(move |s| {
+            users::create(
+                s,
+                users::NewUser {
+                    id_number: id,
+                    name,
+                    phone: None,
+                    email: None,
+                    address: None,
+                    password: zeroize::Zeroizing::new(PASSWORD.into()),
                 },
             )
             .unwrap()
