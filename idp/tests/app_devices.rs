@@ -6,7 +6,7 @@ mod common;
 use common::app;
 use common::browser::Browser;
 use common::flow;
-use common::{id_number, ClientSpec, TestServer, PASSWORD};
+use common::{id_number, ClientSpec, TestClient, TestServer, PASSWORD};
 use idp::domain::client::{AuthMethod, GrantType};
 use serde_json::{json, Value};
 
@@ -44,13 +44,8 @@ async fn a_citizen_sees_and_unbinds_their_devices() {
     assert!(!browser.get("/account").await.body.contains(grant));
 }
 
-#[actix_web::test]
-async fn the_app_approves_a_kiosk_code_from_the_phone() {
-    let server = TestServer::start().await;
-    let citizen = id_number(33, 112);
-    let sub = server.user(&citizen, PASSWORD).await;
-    let gov_app = app::register(&server).await;
-    let (device, token) = app::logged_in(&server, &gov_app, &citizen, PASSWORD).await;
+/// A kiosk that has just asked for a device code: (the kiosk, its device authorization answer).
+async fn kiosk_showing_a_code(server: &TestServer) -> (TestClient, flow::Reply) {
     let kiosk = server
         .client(ClientSpec {
             name: "政务自助终端".into(),
@@ -60,12 +55,23 @@ async fn the_app_approves_a_kiosk_code_from_the_phone() {
         })
         .await;
     let start = flow::post_form(
-        &server,
+        server,
         "/device_authorization",
         None,
         &[("client_id", &kiosk.client_id)],
     )
     .await;
+    (kiosk, start)
+}
+
+#[actix_web::test]
+async fn the_app_approves_a_kiosk_code_from_the_phone() {
+    let server = TestServer::start().await;
+    let citizen = id_number(33, 112);
+    let sub = server.user(&citizen, PASSWORD).await;
+    let gov_app = app::register(&server).await;
+    let (device, token) = app::logged_in(&server, &gov_app, &citizen, PASSWORD).await;
+    let (kiosk, start) = kiosk_showing_a_code(&server).await;
     let user_code = start.str("user_code");
     let call = |path: &'static str, body: Value| {
         let (server, device, token) = (&server, &device, &token);
@@ -129,21 +135,7 @@ async fn the_apps_code_guesses_are_throttled_like_typed_ones() {
     server.user(&citizen, PASSWORD).await;
     let gov_app = app::register(&server).await;
     let (device, token) = app::logged_in(&server, &gov_app, &citizen, PASSWORD).await;
-    let kiosk = server
-        .client(ClientSpec {
-            name: "政务自助终端".into(),
-            auth_method: AuthMethod::None,
-            grant_types: vec![GrantType::DeviceCode],
-            ..ClientSpec::default()
-        })
-        .await;
-    let start = flow::post_form(
-        &server,
-        "/device_authorization",
-        None,
-        &[("client_id", &kiosk.client_id)],
-    )
-    .await;
+    let (kiosk, start) = kiosk_showing_a_code(&server).await;
     let answer = |code: String| {
         let (server, device, token, kiosk) = (&server, &device, &token, &kiosk);
         async move {
