@@ -354,3 +354,83 @@ async fn a_fresh_login_or_max_age_the_app_asks_for_is_asked_of_the_upstream() {
         Some(format!("/login?req={req}&probed=1").as_str())
     );
 }
+
+/// A session here that the home's session started ends at home too, when `here` says so at
+/// home's `/federation/session_ended`; nobody else can end it there.
+#[actix_web::test]
+async fn only_the_node_that_shared_a_session_may_end_it_upstream() {
+    let p = pair(true).await;
+    let (at_here, at_home, req) = parked(&p).await;
+    let out = at_here
+        .get(&format!("/federation/start?upstream=33&req={req}"))
+        .await;
+    let back = at_home
+        .authorize(&out.location.unwrap(), &p.citizen, common::PASSWORD)
+        .await;
+    let landed = at_here.authorize(&back.location.unwrap(), "", "").await;
+    let tokens = redeem(
+        &p.here,
+        &p.rp,
+        &query_of(&landed.location.unwrap())["code"],
+        &[],
+    )
+    .await;
+    let (_, claims) = jwt_parts(&tokens.str("id_token"));
+    let local_sid = claims["sid"].as_str().unwrap().to_owned();
+    let (home_sid, node_id, node_secret) = p
+        .here
+        .with(move |s| {
+            let link = s.store.session_upstream(&local_sid).unwrap().unwrap();
+            let row = s.store.upstream("33").unwrap().unwrap();
+            let secret = upstreams::client_secret(s, &row).unwrap().to_string();
+            (link.upstream_sid, row.client_id, secret)
+        })
+        .await;
+    let other = p.home.client(common::ClientSpec::default()).await;
+    let other_secret = other.client_secret.clone().unwrap();
+    let home_logged_in = || async { at_home.get("/account").await.status == 200 };
+    assert!(home_logged_in().await);
+
+    let end = |who: Option<(&str, &str)>, sid: &str| {
+        let mut call = common::flow::http()
+            .post(p.home.url("/federation/session_ended"))
+            .form(&[("sid", sid)]);
+        if let Some((id, secret)) = who {
+            call = call.basic_auth(id, Some(secret));
+        }
+        async move {
+            let r = call.send().await.unwrap();
+            let status = r.status().as_u16();
+            (
+                status,
+                r.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    let refused = [
+        ("no client", end(None, &home_sid).await, 401),
+        (
+            "a wrong secret",
+            end(Some((&node_id, "wrong")), &home_sid).await,
+            401,
+        ),
+        (
+            "an app that took no part",
+            end(Some((&other.client_id, &other_secret)), &home_sid).await,
+            400,
+        ),
+        (
+            "a session that is not there",
+            end(Some((&node_id, &node_secret)), "no-such-sid").await,
+            400,
+        ),
+    ];
+    for (what, (status, body), expected) in refused {
+        assert_eq!(status, expected, "{what}: {body}");
+        assert!(body["error"].is_string(), "{what}: an OAuth error");
+        assert!(home_logged_in().await, "{what} ended the session at home");
+    }
+    let (status, _) = end(Some((&node_id, &node_secret)), &home_sid).await;
+    assert_eq!(status, 200);
+    assert!(!home_logged_in().await, "the home session ended");
+}

@@ -210,3 +210,162 @@ async fn bad_upstream_id_tokens_are_refused_and_audited() {
     assert_eq!(page.status, 302, "{}", page.body);
     assert!(page.location.unwrap().ends_with("/account"));
 }
+
+/// Logout tokens from the upstream (Back-Channel Logout 1.0): every malformed, foreign or
+/// replayed one is refused with 400 and audited and ends nothing; a valid one ends exactly the
+/// session its `sid` started here.
+#[actix_web::test]
+async fn upstream_logout_tokens_end_only_the_session_they_name() {
+    let (fake_base, fake) = start_fake().await;
+    let key = SigningKey::generate(Alg::ES256).unwrap();
+    let stranger = SigningKey::generate(Alg::ES256).unwrap();
+    fake.lock().unwrap().published = vec![key.public_jwk()];
+    let here = TestServer::start_localhost().await;
+    let issuer = fake_base.clone();
+    here.with(move |svc| {
+        let new = NewUpstream {
+            code: "33",
+            name: "浙江",
+            issuer: &issuer,
+            client_id: "hub-at-33",
+            client_secret: "a-secret-of-the-hub-at-33",
+        };
+        upstreams::add(svc, &new, "test").unwrap().unwrap();
+    })
+    .await;
+    let now = idp::clock::Clock::now(&*here.clock);
+    let citizen = id_number(33, 56);
+
+    // The citizen logs in through the upstream, whose session is "zj-sid-1".
+    let browser = Browser::new(&here.base);
+    let out = browser.get("/federation/start?upstream=33").await;
+    let q = query_of(&out.location.unwrap());
+    let id_token = json!({
+        "iss": fake_base, "sub": "zj-0001", "aud": "hub-at-33", "iat": now, "exp": now + 300,
+        "nonce": q["nonce"], "sid": "zj-sid-1", "id_number": citizen, "name": "张三",
+    });
+    fake.lock().unwrap().next_id_token =
+        key.sign_jwt("JWT", id_token.as_object().unwrap()).unwrap();
+    let back = browser
+        .get(&format!("/federation/callback?state={}&code=c", q["state"]))
+        .await;
+    assert_eq!(back.status, 302, "{}", back.body);
+    let logged_in = || async { browser.get("/account").await.status == 200 };
+    assert!(logged_in().await);
+
+    let claims = |sid: &str, jti: &str| -> Map<String, Value> {
+        json!({
+            "iss": fake_base, "aud": "hub-at-33", "iat": now, "exp": now + 120, "jti": jti,
+            "sid": sid, "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    };
+    let changed = |key: &str, value: Option<Value>| {
+        let mut c = claims("zj-sid-1", "j-bad");
+        match value {
+            Some(v) => c.insert(key.into(), v),
+            None => c.remove(key),
+        };
+        c
+    };
+    let http = common::flow::http();
+    let send = |token: String| {
+        let http = http.clone();
+        let url = here.url("/federation/backchannel_logout");
+        async move {
+            let r = http
+                .post(url)
+                .form(&[("logout_token", token)])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let bad: Vec<(&str, String)> = vec![
+        ("not a JWT", "not-a-jwt".into()),
+        (
+            "signed by a stranger",
+            stranger
+                .sign_jwt("logout+jwt", &claims("zj-sid-1", "j1"))
+                .unwrap(),
+        ),
+        (
+            "another audience",
+            key.sign_jwt("logout+jwt", &changed("aud", Some(json!("x"))))
+                .unwrap(),
+        ),
+        (
+            "an unknown issuer",
+            key.sign_jwt(
+                "logout+jwt",
+                &changed("iss", Some(json!("http://127.0.0.1:1"))),
+            )
+            .unwrap(),
+        ),
+        (
+            "no sid",
+            key.sign_jwt("logout+jwt", &changed("sid", None)).unwrap(),
+        ),
+        (
+            "no logout event",
+            key.sign_jwt("logout+jwt", &changed("events", Some(json!({}))))
+                .unwrap(),
+        ),
+        (
+            "an ID token (nonce)",
+            key.sign_jwt("logout+jwt", &changed("nonce", Some(json!("n"))))
+                .unwrap(),
+        ),
+        (
+            "issued long ago",
+            key.sign_jwt("logout+jwt", &changed("iat", Some(json!(now - 3600))))
+                .unwrap(),
+        ),
+        (
+            "another kind of token",
+            key.sign_jwt("at+jwt", &claims("zj-sid-1", "j2")).unwrap(),
+        ),
+    ];
+    for (what, token) in bad {
+        let (status, body) = send(token).await;
+        assert_eq!(status, 400, "{what}: {body}");
+        assert_eq!(body["error"], "invalid_request", "{what}");
+        assert!(logged_in().await, "{what} ended the session");
+    }
+    let audited = here
+        .with(|s| {
+            s.store
+                .audit_recent(Some("logout.from_upstream_refused"), 50)
+                .unwrap()
+                .len()
+        })
+        .await;
+    assert_eq!(
+        audited, 7,
+        "refusals of what a known upstream signed or sent are audited"
+    );
+
+    // A valid token for another upstream session ends nothing here.
+    let (status, _) = send(
+        key.sign_jwt("logout+jwt", &claims("zj-sid-2", "j3"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(logged_in().await);
+    // The one naming the citizen's upstream session ends theirs; its replay is refused.
+    let valid = key
+        .sign_jwt("logout+jwt", &claims("zj-sid-1", "j4"))
+        .unwrap();
+    assert_eq!(send(valid.clone()).await.0, 200);
+    assert!(!logged_in().await, "the session ended");
+    let (status, body) = send(valid).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+}

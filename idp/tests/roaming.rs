@@ -118,7 +118,8 @@ async fn a_citizen_logs_in_once_at_home_and_roams_to_another_province_without_a_
     assert!(at_app51.starts_with(&app51.redirect_uri), "{at_app51}");
     let tokens = redeem(&p51, &app51, &query_of(&at_app51)["code"], &[]).await;
     assert_eq!(tokens.status, 200, "{}", tokens.json);
-    let (_, id51) = jwt_parts(&tokens.str("id_token"));
+    let id_token_51 = tokens.str("id_token");
+    let (_, id51) = jwt_parts(&id_token_51);
     assert_eq!(id51["iss"], p51.base.as_str());
     assert_eq!(
         id51["acr"],
@@ -137,6 +138,27 @@ async fn a_citizen_logs_in_once_at_home_and_roams_to_another_province_without_a_
     assert_eq!(tokens.status, 200, "{}", tokens.json);
     let (_, id44) = jwt_parts(&tokens.str("id_token"));
     assert_eq!(id44["nonce"], "n44");
+
+    // 3. Logout at 51 ends the session along the whole chain: 51, the hub, home 33 and 44.
+    let app33 = p33.client(ClientSpec::default()).await;
+    let out = traveller
+        .at(&p51.base)
+        .get(&format!("/logout?id_token_hint={}", id_token_51))
+        .await;
+    assert_eq!(out.status.as_u16(), 200, "{}", out.body);
+    for (node, app) in [(&p51, &app51), (&p44, &app44), (&p33, &app33)] {
+        let silent = common::flow::authorize_url(node, app, &[("prompt", "none")]);
+        let (back, _) = traveller.travel(&node.base, &silent, app).await;
+        let at_app = back
+            .location
+            .unwrap_or_else(|| panic!("a page: {}", back.body));
+        assert_eq!(
+            query_of(&at_app).get("error").map(String::as_str),
+            Some("login_required"),
+            "still logged in at {}",
+            node.base
+        );
+    }
 
     // One national subject at the hub: the citizen was linked once, by ID number.
     let number = citizen.clone();

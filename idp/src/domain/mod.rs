@@ -6,6 +6,7 @@ pub mod client;
 pub mod device;
 pub mod dpop;
 pub mod id_number;
+pub mod logout_token;
 pub mod params;
 pub mod passkey;
 pub mod password;

@@ -8,6 +8,7 @@ use crate::domain::acr;
 use crate::domain::audit::AuditEvent;
 use crate::domain::id_number::IdNumber;
 use crate::services::Services;
+use crate::store::session_upstreams::SessionUpstreamRow;
 use crate::store::users::UserRow;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -78,6 +79,8 @@ impl Trip {
 #[derive(Debug, Clone)]
 pub struct Arrival {
     pub upstream_sub: String,
+    /// The upstream's session (`sid`), for logout along the chain.
+    pub upstream_sid: Option<String>,
     pub id_number: Option<String>,
     pub name: Option<String>,
     pub acr: Option<String>,
@@ -168,6 +171,14 @@ pub fn arrive(
     let now = svc.now();
     let auth_time = arrival.auth_time.filter(|t| *t <= now).unwrap_or(now);
     let (cookie, session) = sessions::start_authenticated_at(svc, &sub, acr, &amr, auth_time)?;
+    if let Some(upstream_sid) = arrival.upstream_sid.as_deref().filter(|s| s.len() <= 256) {
+        svc.store.insert_session_upstream(&SessionUpstreamRow {
+            sid: session.sid.clone(),
+            upstream_code: upstream.code.clone(),
+            upstream_sid: upstream_sid.to_owned(),
+            created_at: now,
+        })?;
+    }
     let redirect_to = sessions::continue_after_login(svc, trip.request_id.as_deref(), &session)?;
     svc.audit.append(AuditEvent::new(
         "login.success",

@@ -1,11 +1,14 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) and back-channel logout
-//! (OpenID Connect Back-Channel Logout 1.0) to every app the session signed in to.
+//! (OpenID Connect Back-Channel Logout 1.0) to every app the session signed in to; a federated
+//! session also tells its upstream (see `chain_logout`).
 use super::authorize::load_client;
 use super::{sessions, Infra};
 use crate::domain::audit::AuditEvent;
 use crate::domain::params::Params;
 use crate::domain::tokens;
 use crate::services::Services;
+use crate::store::session_upstreams::SessionUpstreamRow;
+use crate::store::sessions::SessionRow;
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,25 +100,56 @@ pub fn validate(
     }))
 }
 
-/// Ends the browser's session and prepares back-channel logout tokens for its apps.
-pub fn end_session(svc: &Services, session_cookie: Option<&str>) -> Result<Vec<Delivery>, Infra> {
+/// What ending a session sets in motion: logout tokens for the apps it signed in to, and the
+/// upstream session it came from (to be told, unless the upstream is who told us).
+#[derive(Debug, Default)]
+pub struct Aftermath {
+    pub deliveries: Vec<Delivery>,
+    pub upstream: Option<SessionUpstreamRow>,
+}
+
+impl Aftermath {
+    pub fn merge(&mut self, other: Aftermath) {
+        self.deliveries.extend(other.deliveries);
+        self.upstream = self.upstream.take().or(other.upstream);
+    }
+}
+
+/// Ends the browser's session (RP-initiated logout) and prepares what follows.
+pub fn end_session(svc: &Services, session_cookie: Option<&str>) -> Result<Aftermath, Infra> {
     let Some(cookie) = session_cookie.filter(|c| !c.is_empty() && c.len() <= 128) else {
-        return Ok(vec![]);
+        return Ok(Aftermath::default());
     };
+    let Some(session) = svc
+        .store
+        .end_session(&sessions::cookie_hash(cookie), svc.now())?
+    else {
+        return Ok(Aftermath::default());
+    };
+    aftermath(svc, &session, "browser", None, true)
+}
+
+/// Audits a session's end and prepares its aftermath: a logout token for every app the session
+/// signed in to that has a back-channel endpoint (but not `except`, who told us), and the
+/// upstream session when `tell_upstream`.
+pub fn aftermath(
+    svc: &Services,
+    session: &SessionRow,
+    cause: &str,
+    except: Option<&str>,
+    tell_upstream: bool,
+) -> Result<Aftermath, Infra> {
     let now = svc.now();
-    let Some(session) = svc.store.end_session(&sessions::cookie_hash(cookie), now)? else {
-        return Ok(vec![]);
-    };
     svc.audit.append(AuditEvent::new(
         "logout",
         &session.sub,
-        None,
-        serde_json::json!({ "sid": session.sid }),
+        except,
+        serde_json::json!({ "sid": session.sid, "cause": cause }),
     ))?;
     let mut deliveries = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for grant in svc.store.grants_of_session(&session.sid)? {
-        if !seen.insert(grant.client_id.clone()) {
+        if Some(grant.client_id.as_str()) == except || !seen.insert(grant.client_id.clone()) {
             continue;
         }
         let Some(client) = load_client(svc, Some(&grant.client_id))? else {
@@ -142,7 +176,28 @@ pub fn end_session(svc: &Services, session_cookie: Option<&str>) -> Result<Vec<D
             logout_token,
         });
     }
-    Ok(deliveries)
+    let upstream = if tell_upstream {
+        svc.store.session_upstream(&session.sid)?
+    } else {
+        None
+    };
+    Ok(Aftermath {
+        deliveries,
+        upstream,
+    })
+}
+
+/// Carries an aftermath out: every call at once, each bounded by its timeout, all awaited, so
+/// that when a logout answers, the chain behind it has ended too.
+pub async fn carry_out(svc: std::sync::Arc<Services>, aftermath: Aftermath) {
+    let mut calls = tokio::task::JoinSet::new();
+    for delivery in aftermath.deliveries {
+        calls.spawn(deliver(svc.clone(), delivery));
+    }
+    if let Some(link) = aftermath.upstream {
+        calls.spawn(super::chain_logout::tell_upstream(svc.clone(), link));
+    }
+    while calls.join_next().await.is_some() {}
 }
 
 /// Sends one logout token (async, bounded by the HTTP client's timeout) and audits the result.

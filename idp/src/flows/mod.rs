@@ -2,6 +2,7 @@
 //! Blocking code: web handlers run flows on the blocking pool.
 pub mod audit;
 pub mod authorize;
+pub mod chain_logout;
 pub mod claims;
 pub mod client_auth;
 pub mod client_keys;

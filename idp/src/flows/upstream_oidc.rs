@@ -4,6 +4,7 @@
 //! token), the code exchange and full ID token validation (signature by the JWKS, `iss`, `aud`,
 //! `exp`, `nonce`). Every call is bounded in time: a slow or dead upstream costs one timeout and
 //! holds up no other.
+use super::chain_logout::ChainLogoutError;
 use super::federation::{Arrival, FederationError, Trip};
 use crate::services::Services;
 use crate::store::upstreams::UpstreamRow;
@@ -192,6 +193,7 @@ pub async fn redeem(
     Ok(Arrival {
         upstream_sub,
         id_number: text("id_number"),
+        upstream_sid: text("sid"),
         name: text("name"),
         acr,
         amr,
@@ -210,4 +212,79 @@ fn signed_payload(jwt: &str) -> serde_json::Map<String, serde_json::Value> {
         })
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
+}
+
+/// The upstream's signing keys, from its (cached) discovery; `refresh` fetches them anew.
+async fn upstream_keys(
+    svc: &Services,
+    issuer: &str,
+    refresh: bool,
+) -> Result<keys::KeySet, ChainLogoutError> {
+    let meta = metadata(svc, issuer, refresh)
+        .await
+        .map_err(|_| ChainLogoutError::Unreachable)?;
+    let jwks = serde_json::to_value(meta.jwks()).map_err(|_| ChainLogoutError::Unreachable)?;
+    keys::KeySet::from_jwks(&jwks).map_err(|_| ChainLogoutError::Unreachable)
+}
+
+/// Verifies a logout token's signature with the upstream's keys (fetched once more when it
+/// names a key we have not seen: the upstream may have rotated). Returns its claims.
+pub async fn verify_logout_token(
+    svc: &Services,
+    upstream: &UpstreamRow,
+    token: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ChainLogoutError> {
+    const ALGS: [keys::Alg; 2] = [keys::Alg::ES256, keys::Alg::RS256];
+    let verify = |set: &keys::KeySet| keys::verify_jwt(token, set, &ALGS, None);
+    let set = upstream_keys(svc, &upstream.issuer, false).await?;
+    let verified = match verify(&set) {
+        Err(keys::KeyError::UnknownKey) => {
+            verify(&upstream_keys(svc, &upstream.issuer, true).await?)
+        }
+        other => other,
+    }
+    .map_err(|_| ChainLogoutError::BadSignature)?;
+    // Explicitly typed (BCL 1.0, 2.4), or untyped from providers that predate it; never another
+    // kind of token passed off as one.
+    match verified
+        .header
+        .get("typ")
+        .and_then(serde_json::Value::as_str)
+    {
+        None => {}
+        Some(t) if t.eq_ignore_ascii_case("logout+jwt") || t.eq_ignore_ascii_case("JWT") => {}
+        Some(_) => return Err(ChainLogoutError::Invalid("typ is not logout+jwt")),
+    }
+    Ok(verified.claims)
+}
+
+/// Tells the upstream that the session `upstream_sid` ended here: a POST to its
+/// `/federation/session_ended`, authenticated as this node's client there (client_secret_basic).
+pub async fn tell_session_ended(
+    upstream: &UpstreamRow,
+    client_secret: &str,
+    upstream_sid: &str,
+) -> Result<(), String> {
+    let url = format!(
+        "{}{}",
+        upstream.issuer.trim_end_matches('/'),
+        super::chain_logout::SESSION_ENDED_PATH
+    );
+    // RFC 6749 2.3.1: the id and secret are form-encoded before Basic encoding.
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let answer = http()
+        .post(url)
+        .basic_auth(encode(&upstream.client_id), Some(encode(client_secret)))
+        .form(&[("sid", upstream_sid)])
+        .send()
+        .await;
+    match answer {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(format!(
+            "the upstream answered HTTP {}",
+            r.status().as_u16()
+        )),
+        Err(e) if e.is_timeout() => Err("timed out".into()),
+        Err(_) => Err("unreachable".into()),
+    }
 }

@@ -11,6 +11,7 @@ pub mod grants;
 pub mod passkeys;
 pub mod qr_logins;
 pub mod schema;
+pub mod session_upstreams;
 pub mod sessions;
 pub mod signing_keys;
 pub mod throttle;

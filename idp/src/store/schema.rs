@@ -256,3 +256,12 @@ diesel::table! {
         updated_at -> BigInt,
     }
 }
+
+diesel::table! {
+    session_upstreams (sid) {
+        sid -> Text,
+        upstream_code -> Text,
+        upstream_sid -> Text,
+        created_at -> BigInt,
+    }
+}

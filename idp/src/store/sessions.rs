@@ -66,4 +66,24 @@ impl Store {
             .first(&mut *conn)
             .optional()?)
     }
+
+    /// Ends the session with this public id; returns it when it was active.
+    pub fn end_session_by_sid(&self, sid: &str, now: i64) -> StoreResult<Option<SessionRow>> {
+        let mut conn = self.conn()?;
+        let n = diesel::update(
+            sessions::table
+                .filter(sessions::sid.eq(sid))
+                .filter(sessions::ended_at.is_null()),
+        )
+        .set(sessions::ended_at.eq(now))
+        .execute(&mut *conn)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(sessions::table
+            .filter(sessions::sid.eq(sid))
+            .select(SessionRow::as_select())
+            .first(&mut *conn)
+            .optional()?)
+    }
 }

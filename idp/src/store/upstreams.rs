@@ -81,6 +81,17 @@ impl Store {
             .optional()?)
     }
 
+    /// The enabled upstream with this issuer (the `iss` of a token it sent), if any.
+    pub fn enabled_upstream_by_issuer(&self, issuer: &str) -> StoreResult<Option<UpstreamRow>> {
+        Ok(upstreams::table
+            .filter(upstreams::issuer.eq(issuer))
+            .filter(upstreams::enabled.eq(true))
+            .order(upstreams::code.asc())
+            .select(UpstreamRow::as_select())
+            .first(&mut *self.conn()?)
+            .optional()?)
+    }
+
     /// The codes among `codes` that are enabled upstreams (one indexed lookup).
     pub fn enabled_upstream_codes(&self, codes: &[&str]) -> StoreResult<Vec<String>> {
         Ok(upstreams::table

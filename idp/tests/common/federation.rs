@@ -20,6 +20,8 @@ pub async fn link(
                 .map(String::from)
                 .to_vec(),
             first_party: true,
+            // Logout along the chain: the parent tells the child when the session ends.
+            backchannel_logout_uri: Some(child.url("/federation/backchannel_logout")),
             ..ClientSpec::default()
         })
         .await;

@@ -90,12 +90,10 @@ async fn handle(
         ));
     }
     let session = browser.session.clone();
-    let deliveries = blocking(&svc, move |s| logout::end_session(s, session.as_deref()))
+    let aftermath = blocking(&svc, move |s| logout::end_session(s, session.as_deref()))
         .await?
         .map_err(|e| WebError::infra(e, false, lang))?;
-    for delivery in deliveries {
-        actix_web::rt::spawn(logout::deliver(svc.clone().into_inner(), delivery));
-    }
+    logout::carry_out(svc.clone().into_inner(), aftermath).await;
     let expired = make_cookie(&svc, cookie_names(&svc).session, String::new(), Some(0));
     match request.redirect {
         Some(url) => Ok(HttpResponse::Found()

@@ -6,6 +6,7 @@ mod authorize;
 mod device;
 mod discovery;
 mod federation;
+mod federation_logout;
 mod health;
 mod login;
 mod logout;
@@ -59,6 +60,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/federation/start", web::get().to(federation::start))
         .route("/federation/callback", web::get().to(federation::callback))
         .route("/federation/route", web::post().to(federation::route))
+        .route(
+            "/federation/backchannel_logout",
+            web::post().to(federation_logout::backchannel_logout),
+        )
+        .route(
+            "/federation/session_ended",
+            web::post().to(federation_logout::session_ended),
+        )
         .route("/device", web::post().to(device::decide))
         .route("/app/devices", web::get().to(app_api::devices))
         .route("/app/device_code", web::post().to(app_api::device_code))

@@ -126,7 +126,7 @@ pub fn parse_form(req: &HttpRequest, body: &[u8]) -> Result<Params, WebError> {
     Ok(Params::parse_urlencoded(body))
 }
 
-fn client_error(e: ClientAuthError) -> WebError {
+pub fn client_error(e: ClientAuthError) -> WebError {
     match e {
         ClientAuthError::Invalid { description, basic } => WebError::OAuth {
             status: StatusCode::UNAUTHORIZED,

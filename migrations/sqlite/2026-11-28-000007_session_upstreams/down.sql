@@ -1,0 +1,2 @@
+DROP TABLE session_upstreams;
+DROP INDEX upstreams_issuer;
