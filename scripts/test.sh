@@ -2,10 +2,14 @@
 # The test command: the whole suite on SQLite, then the provider's suite again on PostgreSQL
 # (each test creates and drops a database of its own on the server named below), then the
 # browser tests in headless Chromium (installed by tests/browser/install.sh when missing).
+# Needs node and npm (a roaming test runs npm oidc-provider as a third-party province).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PG_ADMIN_URL="${IDP_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+# One roaming test runs a third-party province: npm oidc-provider, from conformance/.
+CONFORMANCE_SKIP_APT=1 CONFORMANCE_SKIP_PIP=1 bash conformance/install.sh
 
 echo "== tests on SQLite"
 cargo test --workspace --quiet

@@ -4,47 +4,10 @@
 #![allow(clippy::unwrap_used)]
 mod common;
 
-use common::browser::{query_of, Browser, Page};
-use common::federation::link;
+use common::browser::{query_of, Browser};
+use common::federation::{link, Traveller};
 use common::flow::{jwt_parts, redeem};
 use common::{id_number, ClientSpec, TestClient, TestServer, PASSWORD};
-
-/// A browser (one cookie jar) travelling across every node: follows each redirect wherever it
-/// leads, and stops at a page or at the app's redirect URI. Returns the pages shown on the way.
-struct Traveller {
-    browser: Browser,
-}
-
-impl Traveller {
-    fn at(&self, base: &str) -> Browser {
-        Browser {
-            http: self.browser.http.clone(),
-            base: base.to_owned(),
-        }
-    }
-
-    async fn travel(&self, from_base: &str, url: &str, app: &TestClient) -> (Page, usize) {
-        let mut base = from_base.to_owned();
-        let mut page = self.at(&base).get(url).await;
-        let mut hops = 0;
-        while let Some(loc) = page.location.clone() {
-            if loc.starts_with(&app.redirect_uri) {
-                return (page, hops);
-            }
-            if !loc.starts_with('/') {
-                let u = url::Url::parse(&loc).unwrap();
-                base = format!("{}://{}", u.scheme(), u.host_str().unwrap());
-                if let Some(port) = u.port() {
-                    base = format!("{base}:{port}");
-                }
-            }
-            page = self.at(&base).get(&loc).await;
-            hops += 1;
-            assert!(hops < 40, "redirect loop at {loc}");
-        }
-        (page, hops)
-    }
-}
 
 #[actix_web::test]
 async fn a_citizen_logs_in_once_at_home_and_roams_to_another_province_without_a_page() {

@@ -9,6 +9,7 @@ pub mod federation;
 pub mod flow;
 pub mod passkey;
 pub mod postgres;
+pub mod reference_op;
 pub mod replica;
 
 use idp::clock::ManualClock;
