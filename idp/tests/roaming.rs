@@ -7,7 +7,7 @@ mod common;
 use common::browser::{query_of, Browser};
 use common::federation::{link, Traveller};
 use common::flow::{jwt_parts, redeem};
-use common::{id_number, ClientSpec, TestClient, TestServer, PASSWORD};
+use common::{id_number, ClientSpec, TestServer, PASSWORD};
 
 #[actix_web::test]
 async fn a_citizen_logs_in_once_at_home_and_roams_to_another_province_without_a_page() {
