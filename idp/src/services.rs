@@ -27,6 +27,8 @@ pub struct Secrets {
     pub upstream_seal: Kek,
     /// Seals the state of a login sent to an upstream (the browser carries it in a cookie).
     pub federation_state: Kek,
+    /// Keys pairwise subject identifiers (see `domain::subject`).
+    pub pairwise: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -46,6 +48,7 @@ impl Secrets {
             dpop_nonce: kek.derive("dpop-nonce"),
             upstream_seal: Kek::from_bytes(*kek.derive("upstream-secret-seal")),
             federation_state: Kek::from_bytes(*kek.derive("federation-state")),
+            pairwise: kek.derive("pairwise-subject"),
         }
     }
 }

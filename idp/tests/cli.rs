@@ -263,6 +263,50 @@ fn the_app_registry_from_the_command_line() {
         .first(&mut op.db())
         .unwrap();
     assert!(approve, "stored as a hash, approving");
+
+    // Pairwise subjects: the sector the operator names, or the one host of the redirect URIs.
+    let create = |extra: &[&str]| {
+        let mut args = vec!["client", "create", "--name", "医保", "--approve"];
+        args.extend_from_slice(extra);
+        op.run(&args, None)
+    };
+    let health = create(&[
+        "--redirect-uri",
+        "https://yibao.example/cb",
+        "--pairwise",
+        "--sector",
+        "Health.gov.example",
+    ]);
+    assert!(health.ok, "{}", health.stderr);
+    let by_host = create(&["--redirect-uri", "https://tax.example/cb", "--pairwise"]);
+    assert!(by_host.ok, "{}", by_host.stderr);
+    use idp::store::schema::clients as c;
+    let sector_of = |run: &Run| -> Value {
+        let metadata: String = c::table
+            .find(run.json()["client_id"].as_str().unwrap())
+            .select(c::metadata)
+            .first(&mut op.db())
+            .unwrap();
+        let m: Value = serde_json::from_str(&metadata).unwrap();
+        assert_eq!(m["subject_type"], "pairwise");
+        m["sector_identifier"].clone()
+    };
+    assert_eq!(sector_of(&health), "health.gov.example");
+    assert_eq!(sector_of(&by_host), "tax.example");
+    let two_hosts = create(&[
+        "--redirect-uri",
+        "https://a.example/cb",
+        "--redirect-uri",
+        "https://b.example/cb",
+        "--pairwise",
+    ]);
+    assert!(
+        !two_hosts.ok && two_hosts.stderr.contains("sector"),
+        "{}",
+        two_hosts.stderr
+    );
+    let sector_alone = create(&["--redirect-uri", "https://a.example/cb", "--sector", "x"]);
+    assert!(!sector_alone.ok, "--sector needs --pairwise");
 }
 
 #[test]

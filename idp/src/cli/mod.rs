@@ -113,12 +113,20 @@ pub struct ClientCreate {
     /// not asked to consent to it.
     #[arg(long)]
     pub first_party: bool,
+    /// Pairwise subject identifiers (OIDC Core 8.1): the app sees its own `sub` per citizen,
+    /// shared only with apps of the same sector.
+    #[arg(long)]
+    pub pairwise: bool,
+    /// The sector of a pairwise app (a host name, e.g. `health.gov.cn`): apps of one sector
+    /// see the same `sub`. Default: the host of the redirect URIs.
+    #[arg(long, requires = "pairwise")]
+    pub sector: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register an app (pending unless --approve).
-    Create(ClientCreate),
+    Create(Box<ClientCreate>),
     /// Approve (publish) a pending app.
     Approve {
         // Ids registered before they were kept from starting with '-' are still accepted.
@@ -321,6 +329,26 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                 ),
                 None => None,
             };
+            let mut metadata: serde_json::Map<String, serde_json::Value> = [
+                ("dpop_bound_access_tokens", c.dpop || c.government_app),
+                ("first_party", c.first_party),
+            ]
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(k, on)| (k.to_owned(), serde_json::Value::Bool(on)))
+            .collect();
+            if c.pairwise {
+                let sector = match c.sector {
+                    Some(s) => s.trim().to_ascii_lowercase(),
+                    None => crate::domain::subject::sector_of_redirect_uris(&c.redirect_uris)
+                        .map_err(err)?,
+                };
+                if sector.is_empty() || sector.len() > 253 {
+                    return Err(err("--sector must be a host name"));
+                }
+                metadata.insert("subject_type".into(), json!("pairwise"));
+                metadata.insert("sector_identifier".into(), json!(sector));
+            }
             let registered = clients::register(
                 &svc,
                 clients::NewClient {
@@ -336,14 +364,7 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
                     request_object_alg: None,
                     backchannel_logout_uri: c.backchannel_logout_uri,
                     approve: c.approve,
-                    metadata: [
-                        ("dpop_bound_access_tokens", c.dpop || c.government_app),
-                        ("first_party", c.first_party),
-                    ]
-                    .into_iter()
-                    .filter(|(_, on)| *on)
-                    .map(|(k, on)| (k.to_owned(), serde_json::Value::Bool(on)))
-                    .collect(),
+                    metadata,
                     registration_token_hash: None,
                 },
                 OPERATOR,

@@ -110,6 +110,8 @@ pub struct Client {
     /// The platform's own service (a federation node, a government service app): the citizen is
     /// not asked to consent to it unless it asks with `prompt=consent`. Only an operator sets it.
     pub first_party: bool,
+    /// Which `sub` the client sees for a citizen (public, or pairwise by sector).
+    pub subject: super::subject::SubjectType,
 }
 
 impl Client {

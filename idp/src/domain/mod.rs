@@ -13,6 +13,7 @@ pub mod password;
 pub mod pkce;
 pub mod qr;
 pub mod scope;
+pub mod subject;
 pub mod throttle;
 pub mod tokens;
 pub mod upstream;

@@ -197,13 +197,20 @@ fn proceed(
         (Some(p), Some(s)) => p.login_sid.as_deref() == Some(s.sid.as_str()),
         _ => false,
     };
+    // The session's citizen as this client calls them, to compare with an id_token_hint.
+    let client_sub = session
+        .as_ref()
+        .map(|s| super::subjects::subject_for(svc, client, &s.sub));
     let next = authorize::decide(&DecisionInput {
         request: &request,
-        session: session.as_ref().map(|s| SessionView {
-            sub: &s.sub,
-            auth_time: s.auth_time,
-            acr: &s.acr,
-        }),
+        session: session
+            .as_ref()
+            .zip(client_sub.as_deref())
+            .map(|(s, sub)| SessionView {
+                sub,
+                auth_time: s.auth_time,
+                acr: &s.acr,
+            }),
         fresh_login,
         fresh_consent: match (&parked, &session) {
             (Some(p), Some(s)) => p.consent_sub.as_deref() == Some(s.sub.as_str()),

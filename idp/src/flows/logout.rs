@@ -90,8 +90,16 @@ pub fn validate(
         None => None,
     };
     let session = sessions::current(svc, session_cookie)?;
-    let hint_matches_session = match (&hint, &session) {
-        (Some(h), Some(s)) => h.get("sub").and_then(Value::as_str) == Some(s.sub.as_str()),
+    // The hint names the citizen as its app sees them (maybe pairwise).
+    let hint_client = match &hint {
+        Some(_) => load_client(svc, client_id.as_deref())?,
+        None => None,
+    };
+    let hint_matches_session = match (&hint, &session, &hint_client) {
+        (Some(h), Some(s), Some(c)) => {
+            h.get("sub").and_then(Value::as_str)
+                == Some(super::subjects::subject_for(svc, c, &s.sub).as_str())
+        }
         _ => false,
     };
     Ok(Ok(LogoutRequest {
@@ -161,7 +169,7 @@ pub fn aftermath(
         let claims = tokens::logout_token_claims(
             &svc.config.issuer,
             &client.client_id,
-            &session.sub,
+            &super::subjects::subject_for(svc, &client, &session.sub),
             &session.sid,
             &keys::random_token(16),
             now,

@@ -3,6 +3,7 @@
 use super::clients::{self, NewClient, RegistryError};
 use super::Infra;
 use crate::domain::client::{AuthMethod, GrantType};
+use crate::domain::subject::SubjectType;
 use crate::services::Services;
 use serde_json::{json, Map, Value};
 
@@ -142,6 +143,29 @@ pub fn register(
             echoed.insert((*key).into(), v.clone());
         }
     }
+    let sector_uri = string("sector_identifier_uri")?;
+    match string("subject_type")?.as_deref() {
+        None | Some("public") => {
+            // Checked even for public subjects: the document must list the redirect URIs.
+            if sector_uri.is_some() {
+                super::sectors::pairwise(svc, sector_uri.as_deref(), &redirect_uris)
+                    .map_err(metadata_error)?;
+            }
+        }
+        Some("pairwise") => {
+            if let SubjectType::Pairwise { sector } =
+                super::sectors::pairwise(svc, sector_uri.as_deref(), &redirect_uris)
+                    .map_err(metadata_error)?
+            {
+                echoed.insert("subject_type".into(), json!("pairwise"));
+                echoed.insert("sector_identifier".into(), json!(sector));
+            }
+        }
+        Some(_) => return Err(metadata_error("subject_type must be public or pairwise")),
+    }
+    if let Some(uri) = &sector_uri {
+        echoed.insert("sector_identifier_uri".into(), json!(uri));
+    }
     let registration_token = keys::random_token(32);
     let new = NewClient {
         name,
@@ -193,6 +217,7 @@ pub fn register(
         json!(grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>()),
     );
     out.insert("response_types".into(), json!(["code"]));
+    out.entry("subject_type").or_insert(json!("public"));
     out.insert(
         "id_token_signed_response_alg".into(),
         json!(id_token_alg.as_str()),

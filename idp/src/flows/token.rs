@@ -441,8 +441,10 @@ pub(super) fn issue_for_grant(
 ) -> Result<TokenResponse, TokenError> {
     let now = svc.now();
     let amr = grant.amr_list();
+    // What this client calls the citizen (pairwise clients: their sector's own `sub`).
+    let sub = super::subjects::subject_for(svc, client, &grant.sub);
     let auth = AuthFacts {
-        sub: &grant.sub,
+        sub: &sub,
         auth_time: grant.auth_time,
         acr: &grant.acr,
         amr: &amr,
@@ -453,7 +455,7 @@ pub(super) fn issue_for_grant(
     let at_claims = tokens::access_token_claims(&tokens::AccessTokenInput {
         issuer: &svc.config.issuer,
         client_id: &client.client_id,
-        sub: &grant.sub,
+        sub: &sub,
         scope: &scope_text,
         jti: &jti,
         grant_id: Some(&grant.id),

@@ -175,14 +175,20 @@ pub fn userinfo(
     if !scopes.contains(scope::OPENID) {
         return Err(BearerError::InsufficientScope("openid"));
     }
-    let sub = at.get("sub").and_then(Value::as_str).unwrap_or_default();
+    // The token's `sub` is what its client calls the citizen (maybe pairwise): the grant
+    // names the citizen here.
+    let gid = at.get("gid").and_then(Value::as_str).unwrap_or_default();
+    let grant = svc.store.grant(gid)?.ok_or(BearerError::InvalidToken(
+        "the token does not come from a citizen's login",
+    ))?;
     let user = svc
         .store
-        .user_by_sub(sub)?
+        .user_by_sub(&grant.sub)?
         .ok_or(BearerError::InvalidToken("the account no longer exists"))?;
     // Claims asked for by name already brought their scopes into the grant (and its consent).
     let mut out = claims::user_claims(svc, &user, &scopes, None);
-    out.insert("sub".into(), json!(user.sub));
+    let sub = at.get("sub").and_then(Value::as_str).unwrap_or_default();
+    out.insert("sub".into(), json!(sub));
     Ok(out)
 }
 
@@ -250,7 +256,7 @@ pub fn introspect(svc: &Services, caller: &Client, token: &str) -> Result<Value,
         "active": true,
         "token_type": "refresh_token",
         "client_id": row.client_id,
-        "sub": grant.sub,
+        "sub": super::subjects::subject_for(svc, caller, &grant.sub),
         "scope": grant.scope,
         "exp": row.expires_at,
         "iat": row.created_at,

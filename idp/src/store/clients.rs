@@ -1,6 +1,7 @@
 use super::schema::{client_counters, clients, initial_access_tokens};
 use super::{Store, StoreError, StoreResult};
 use crate::domain::client::{Client, ClientStatus};
+use crate::domain::subject::SubjectType;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -28,6 +29,19 @@ pub struct ClientRow {
 }
 
 impl ClientRow {
+    fn subject_type(&self) -> SubjectType {
+        let m = serde_json::from_str::<serde_json::Value>(&self.metadata).unwrap_or_default();
+        match (
+            m.get("subject_type").and_then(|v| v.as_str()),
+            m.get("sector_identifier").and_then(|v| v.as_str()),
+        ) {
+            (Some("pairwise"), Some(sector)) => SubjectType::Pairwise {
+                sector: sector.to_owned(),
+            },
+            _ => SubjectType::Public,
+        }
+    }
+
     fn metadata_flag(&self, key: &str) -> bool {
         serde_json::from_str::<serde_json::Value>(&self.metadata)
             .ok()
@@ -80,6 +94,7 @@ impl ClientRow {
             dpop_bound: self.metadata_flag("dpop_bound_access_tokens"),
             // Not among the keys dynamic registration copies into `metadata`: operators only.
             first_party: self.metadata_flag("first_party"),
+            subject: self.subject_type(),
         })
     }
 }

@@ -164,6 +164,18 @@ impl TestServer {
 
     pub async fn client(&self, spec: ClientSpec) -> TestClient {
         let redirect = spec.redirect_uri.clone();
+        let mut metadata: serde_json::Map<String, serde_json::Value> = [
+            ("dpop_bound_access_tokens", spec.dpop),
+            ("first_party", spec.first_party),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, on)| (k.to_owned(), serde_json::Value::Bool(on)))
+        .collect();
+        if let Some(sector) = spec.pairwise_sector {
+            metadata.insert("subject_type".into(), "pairwise".into());
+            metadata.insert("sector_identifier".into(), sector.into());
+        }
         let registered = self
             .with(move |s| {
                 clients::register(
@@ -181,14 +193,7 @@ impl TestServer {
                         request_object_alg: None,
                         backchannel_logout_uri: spec.backchannel_logout_uri,
                         approve: spec.approve,
-                        metadata: [
-                            ("dpop_bound_access_tokens", spec.dpop),
-                            ("first_party", spec.first_party),
-                        ]
-                        .into_iter()
-                        .filter(|(_, on)| *on)
-                        .map(|(k, on)| (k.to_owned(), serde_json::Value::Bool(on)))
-                        .collect(),
+                        metadata,
                         registration_token_hash: None,
                     },
                     "test",
@@ -231,6 +236,8 @@ pub struct ClientSpec {
     pub dpop: bool,
     /// An operator-registered service of the platform: no consent page.
     pub first_party: bool,
+    /// Pairwise subject identifiers for this sector (as `idp client create --pairwise --sector`).
+    pub pairwise_sector: Option<String>,
 }
 
 impl Default for ClientSpec {
@@ -262,6 +269,7 @@ impl Default for ClientSpec {
             approve: true,
             dpop: false,
             first_party: false,
+            pairwise_sector: None,
         }
     }
 }
