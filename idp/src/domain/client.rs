@@ -31,6 +31,10 @@ pub enum GrantType {
     /// RFC 8628: kiosks and TVs.
     #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
     DeviceCode,
+    /// RFC 8693: a service gets a token for another service's API on the citizen's behalf.
+    /// Operators grant it; dynamic registration does not.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
 }
 
 macro_rules! string_enum {
@@ -83,7 +87,7 @@ impl FromStr for RequestObjectAlg {
 
 string_enum!(ClientStatus { Pending => "pending", Approved => "approved", Rejected => "rejected", Suspended => "suspended" });
 string_enum!(AuthMethod { ClientSecretBasic => "client_secret_basic", ClientSecretPost => "client_secret_post", PrivateKeyJwt => "private_key_jwt", None => "none" });
-string_enum!(GrantType { AuthorizationCode => "authorization_code", RefreshToken => "refresh_token", ClientCredentials => "client_credentials", DeviceCode => "urn:ietf:params:oauth:grant-type:device_code" });
+string_enum!(GrantType { AuthorizationCode => "authorization_code", RefreshToken => "refresh_token", ClientCredentials => "client_credentials", DeviceCode => "urn:ietf:params:oauth:grant-type:device_code", TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange" });
 
 /// A registered app as the domain sees it. The secret is never here: only its hash, in the store.
 #[derive(Debug, Clone)]

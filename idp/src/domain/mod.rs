@@ -15,5 +15,6 @@ pub mod qr;
 pub mod scope;
 pub mod subject;
 pub mod throttle;
+pub mod token_exchange;
 pub mod tokens;
 pub mod upstream;

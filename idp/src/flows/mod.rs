@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod subjects;
 pub mod token;
 pub mod token_check;
+pub mod token_exchange;
 pub mod upstream_oidc;
 pub mod upstreams;
 pub mod users;

@@ -100,6 +100,11 @@ pub fn register(
             .collect::<Result<_, _>>()
             .map_err(|_| metadata_error("a grant type is not supported"))?
     };
+    if grant_types.contains(&GrantType::TokenExchange) {
+        return Err(metadata_error(
+            "the token exchange grant is granted by an operator only",
+        ));
+    }
     let response_types = strings("response_types")?;
     if response_types.iter().any(|r| r != "code") {
         return Err(metadata_error("only the response type code is supported"));

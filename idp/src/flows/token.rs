@@ -26,6 +26,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+    /// RFC 8693 2.2.1: what kind of token a token exchange issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// An error in the format of RFC 6749 5.2.
@@ -113,7 +116,7 @@ pub fn exchange(
         Err(_) => {
             return Err(oauth(
                 "unsupported_grant_type",
-                "supported: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code",
+                "supported: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code, urn:ietf:params:oauth:grant-type:token-exchange",
             ))
         }
     };
@@ -138,6 +141,7 @@ pub fn exchange(
         GrantType::RefreshToken => refresh(svc, &client, params, jkt),
         GrantType::ClientCredentials => client_credentials(svc, &client, params, jkt),
         GrantType::DeviceCode => super::device::redeem(svc, &client, params, jkt),
+        GrantType::TokenExchange => super::token_exchange::exchange(svc, &client, params, jkt),
     };
     svc.counters.count(
         &client.client_id,
@@ -402,6 +406,7 @@ fn client_credentials(
         refresh_token: None,
         id_token: None,
         scope: scope_text,
+        issued_token_type: None,
     })
 }
 
@@ -419,7 +424,7 @@ fn new_refresh(svc: &Services, grant_id: &str, client_id: &str, now: i64) -> (St
 }
 
 /// RFC 9449 5: a DPoP-bound access token says so in `token_type`.
-fn token_type(jkt: Option<&str>) -> &'static str {
+pub(super) fn token_type(jkt: Option<&str>) -> &'static str {
     if jkt.is_some() {
         "DPoP"
     } else {
@@ -516,5 +521,6 @@ pub(super) fn issue_for_grant(
         refresh_token,
         id_token,
         scope: scope_text,
+        issued_token_type: None,
     })
 }

@@ -28,9 +28,28 @@ impl From<crate::store::StoreError> for BearerError {
     }
 }
 
+/// Verifies one of our access tokens for use here (userinfo, the app API): as
+/// `verify_any_audience`, and meant for this provider, not for an API a token exchange named.
+pub fn verify_access_token(svc: &Services, token: &str) -> Result<Map<String, Value>, BearerError> {
+    let claims = verify_any_audience(svc, token)?;
+    let issuer = svc.config.issuer.as_str();
+    let for_us = match claims.get("aud") {
+        None => true,
+        Some(Value::String(a)) => a == issuer,
+        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(issuer)),
+        Some(_) => false,
+    };
+    if !for_us {
+        return Err(BearerError::InvalidToken(
+            "the access token is meant for another audience",
+        ));
+    }
+    Ok(claims)
+}
+
 /// Verifies one of our access tokens: signature, type, issuer, expiry, and that neither the
 /// token nor its grant was revoked.
-pub fn verify_access_token(svc: &Services, token: &str) -> Result<Map<String, Value>, BearerError> {
+pub fn verify_any_audience(svc: &Services, token: &str) -> Result<Map<String, Value>, BearerError> {
     let verify = || {
         keys::verify_jwt(
             token,
@@ -199,11 +218,13 @@ pub fn introspect(svc: &Services, caller: &Client, token: &str) -> Result<Value,
         return Ok(inactive);
     }
     if token.contains('.') {
-        return match verify_access_token(svc, token) {
-            Ok(c)
-                if c.get("client_id").and_then(Value::as_str)
-                    == Some(caller.client_id.as_str()) =>
-            {
+        // The client it was issued to, or the API a token exchange issued it for.
+        let described_to = |c: &Map<String, Value>| {
+            c.get("client_id").and_then(Value::as_str) == Some(caller.client_id.as_str())
+                || c.get("aud").and_then(Value::as_str) == Some(caller.client_id.as_str())
+        };
+        return match verify_any_audience(svc, token) {
+            Ok(c) if described_to(&c) => {
                 let mut out = Map::new();
                 out.insert("active".into(), json!(true));
                 // RFC 9449 6.2: a bound token is described as DPoP, with its `cnf`.
@@ -224,6 +245,7 @@ pub fn introspect(svc: &Services, caller: &Client, token: &str) -> Result<Value,
                     "jti",
                     "auth_time",
                     "acr",
+                    "act",
                 ] {
                     if let Some(v) = c.get(k) {
                         out.insert(k.into(), v.clone());
@@ -269,7 +291,7 @@ pub fn introspect(svc: &Services, caller: &Client, token: &str) -> Result<Value,
 pub fn revoke(svc: &Services, caller: &Client, token: &str) -> Result<(), Infra> {
     let now = svc.now();
     if token.contains('.') {
-        if let Ok(c) = verify_access_token(svc, token) {
+        if let Ok(c) = verify_any_audience(svc, token) {
             if c.get("client_id").and_then(Value::as_str) == Some(caller.client_id.as_str()) {
                 let jti = c.get("jti").and_then(Value::as_str).unwrap_or_default();
                 let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(now);
