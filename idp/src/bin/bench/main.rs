@@ -10,6 +10,7 @@ use clap::Parser;
 mod flows;
 mod passkey;
 mod qr;
+mod roaming;
 mod routing;
 mod server;
 
@@ -38,6 +39,9 @@ struct Args {
     /// Upstream identity providers configured for the home routing scenario.
     #[arg(long, default_value_t = 10_000)]
     upstreams: usize,
+    /// Sequential logins of each kind for the roaming latency figure.
+    #[arg(long, default_value_t = 40)]
+    roaming_logins: usize,
 }
 
 struct Outcome {
@@ -198,6 +202,7 @@ fn main() {
         args.duration = 1;
         args.concurrency = 4;
         args.upstreams = 1_000;
+        args.roaming_logins = 2;
     }
     let (server, fixture) = start_server(args.database_url.as_deref());
     let pid = server.child.id();
@@ -236,6 +241,11 @@ fn main() {
             results.push((outcome, memory_kib(pid)));
         }
         let (_, peak_kib) = memory_kib(pid);
+        // Roaming on a federation of its own (three more processes), one login at a time.
+        let federation = roaming::federation(&http).await;
+        let (local_ms, roaming_ms, roaming_errors) =
+            roaming::measure(&http, &federation, args.roaming_logins).await;
+        drop(federation);
         println!("idp-bench: {} s per scenario, {} concurrent clients, {} CPUs", args.duration, args.concurrency, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
         println!("| scenario | ops/s | p50 ms | p99 ms | errors | server CPU s / 1000 ops | server RSS after, MB |");
         println!("|---|---:|---:|---:|---:|---:|---:|");
@@ -260,6 +270,12 @@ fn main() {
             while_waiting as f64 / 1024.0,
             while_waiting.saturating_sub(idle_kib) as f64 / 1024.0
         );
+        println!(
+            "roaming login (51 -> hub -> home 33, {} logins): median {roaming_ms:.1} ms vs local login at 33 {local_ms:.1} ms: +{:.1} ms for the federation hops ({roaming_errors} errors)",
+            args.roaming_logins,
+            roaming_ms - local_ms
+        );
+        failed |= roaming_errors > 0;
         if failed {
             eprintln!("idp-bench: a scenario had errors or completed nothing");
             std::process::exit(1);
