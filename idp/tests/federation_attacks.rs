@@ -135,6 +135,7 @@ async fn bad_upstream_id_tokens_are_refused_and_audited() {
         .await
     };
 
+    let stranger_citizen = id_number(44, 55);
     let (_, used_nonce) = trip().await;
     // (case, what the refusal says, the token)
     let mut cases: Vec<(&str, &str, TokenMaker)> = Vec::new();
@@ -168,6 +169,15 @@ async fn bad_upstream_id_tokens_are_refused_and_audited() {
             let mut c = claims(n);
             c.insert("exp".into(), json!(now - 600));
             c.insert("iat".into(), json!(now - 900));
+            key.sign_jwt("JWT", &c).unwrap()
+        }),
+    ));
+    cases.push((
+        "a citizen of another region",
+        "another region",
+        Box::new(|n| {
+            let mut c = claims(n);
+            c.insert("id_number".into(), json!(stranger_citizen));
             key.sign_jwt("JWT", &c).unwrap()
         }),
     ));

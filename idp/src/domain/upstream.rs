@@ -106,6 +106,13 @@ pub fn most_specific<'a>(candidates: &[&'a str; 3], found: &[String]) -> Option<
         .find(|c| *c != HUB_CODE && found.iter().any(|f| f == c))
 }
 
+/// Whether the upstream `code` may vouch for the holder of `id_number`: the hub for anyone, a
+/// region only for citizens of that region (a province cannot link itself into another
+/// province's citizens' accounts).
+pub fn speaks_for(code: &str, id_number: &IdNumber) -> bool {
+    code == HUB_CODE || home_candidates(id_number).contains(&code)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -115,6 +122,17 @@ mod tests {
 
     fn spec(code: &str, issuer: &str) -> Result<UpstreamSpec, UpstreamError> {
         UpstreamSpec::new(code, "浙江", issuer, "hub", SECRET)
+    }
+
+    #[test]
+    fn a_region_speaks_only_for_its_own_citizens() {
+        let zj = IdNumber::parse("330106198001010013").unwrap();
+        for code in ["00", "33", "3301", "330106"] {
+            assert!(speaks_for(code, &zj), "{code}");
+        }
+        for code in ["44", "3302", "330107", "3"] {
+            assert!(!speaks_for(code, &zj), "{code}");
+        }
     }
 
     #[test]

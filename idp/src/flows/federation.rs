@@ -97,6 +97,8 @@ pub enum FederationError {
     TripExpired,
     #[error("the upstream did not release a valid ID number, which linking needs")]
     NoIdNumber,
+    #[error("the upstream vouched for a citizen of another region")]
+    OutsideRegion,
     #[error("the upstream could not be reached in time")]
     Unreachable,
     #[error("the upstream's answer was refused: {0}")]
@@ -109,6 +111,7 @@ impl FederationError {
             Self::UnknownUpstream => "unknown_upstream",
             Self::TripExpired => "trip_expired",
             Self::NoIdNumber => "no_id_number",
+            Self::OutsideRegion => "outside_region",
             Self::Unreachable => "upstream_unreachable",
             Self::Refused(_) => "upstream_refused",
         }
@@ -143,6 +146,10 @@ pub fn arrive(
         refused(svc, upstream, &FederationError::NoIdNumber)?;
         return Ok(Err(FederationError::NoIdNumber));
     };
+    if !crate::domain::upstream::speaks_for(&upstream.code, &id) {
+        refused(svc, upstream, &FederationError::OutsideRegion)?;
+        return Ok(Err(FederationError::OutsideRegion));
+    }
     let name = arrival
         .name
         .as_deref()

@@ -47,6 +47,11 @@ fn explain(svc: &Services, browser: &Browser, e: &FederationError) -> WebError {
             "对方身份提供方没有提供经过核验的身份证号，无法关联账号。",
             "The identity provider did not release a verified ID number, which linking needs.",
         ),
+        FederationError::OutsideRegion => (
+            StatusCode::BAD_GATEWAY,
+            "对方身份提供方为其他地区的公民作证，已拒绝并记录。",
+            "The identity provider vouched for a citizen of another region; it was refused and recorded.",
+        ),
         FederationError::Unreachable => (
             StatusCode::GATEWAY_TIMEOUT,
             "对方身份提供方暂时无法访问，请稍后再试，或用其他方式登录。",
