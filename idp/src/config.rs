@@ -38,6 +38,10 @@ pub struct Config {
     /// asked silently (`prompt=none`) before this node shows its login page, so a citizen who
     /// logged in anywhere in the federation gets in without a page.
     pub roaming_upstream: Option<String>,
+    /// A second, lightweight listener for `GET /qr/status` only (IDP_QR_EVENTS_BIND): the load
+    /// balancer routes that path there, so browsers waiting on a QR code cost a few KB each
+    /// instead of the main server's per-connection buffers. Unset: the main server answers it.
+    pub qr_events_bind: Option<String>,
 }
 
 impl Default for Config {
@@ -60,6 +64,7 @@ impl Default for Config {
             webauthn_origins: Vec::new(),
             ceremony_ttl_secs: 180,
             roaming_upstream: None,
+            qr_events_bind: None,
         }
     }
 }
@@ -140,6 +145,9 @@ impl Config {
         }
         if let Some(v) = var("IDP_ROAMING_UPSTREAM") {
             self.roaming_upstream = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = var("IDP_QR_EVENTS_BIND") {
+            self.qr_events_bind = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
         }
         if let Some(v) = var("IDP_WEBAUTHN_RP_ID") {
             self.webauthn_rp_id = Some(v).filter(|v| !v.trim().is_empty());

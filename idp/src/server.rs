@@ -70,6 +70,12 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         .local_addr()
         .map_err(|e| ServeError(e.to_string()))?;
     spawn_housekeeping(svc.clone());
+    if let Some(bind) = svc.config.qr_events_bind.clone() {
+        let events = TcpListener::bind(&bind)
+            .map_err(|e| ServeError(format!("cannot bind {bind} (QR events): {e}")))?;
+        actix_web::rt::spawn(crate::web::qr_events::serve(events, svc.clone()));
+        tracing::info!(%bind, "QR events listener");
+    }
     let server =
         crate::web::server(svc.clone(), listener).map_err(|e| ServeError(e.to_string()))?;
     tracing::info!(issuer = %svc.config.issuer, ms = started.elapsed().as_millis() as u64, "ready");

@@ -362,3 +362,82 @@ async fn an_answer_taken_on_another_replica_reaches_the_waiting_browser() {
         "{done}"
     );
 }
+
+/// The lightweight QR events listener (`IDP_QR_EVENTS_BIND`) answers a waiting browser exactly as
+/// the main server does, session cookie included, and refuses everything else.
+#[actix_web::test]
+async fn the_events_listener_answers_waiting_browsers_like_the_server() {
+    let s = setup().await;
+    let (browser, id, payload) = showing_code(&s).await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let events_base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    actix_web::rt::spawn(idp::web::qr_events::serve(listener, s.server.svc.clone()));
+    // The same browser (its cookies are per host, so the binding cookie goes along).
+    let at_events = Browser {
+        http: browser.http.clone(),
+        base: events_base.clone(),
+    };
+
+    let waiting = wait_in_background(&at_events, &id, "waiting");
+    assert_eq!(scan(&s, &s.server.base, &payload).await.0, 200);
+    let (code, seen) = waiting.await.unwrap();
+    assert_eq!((code, seen["status"].as_str()), (200, Some("scanned")));
+    // Another browser, an unknown code: the same refusals as the main server.
+    let stranger = Browser::new(&events_base);
+    let (code, body) = status(&stranger, &id, "scanned").await;
+    assert_eq!((code, body["error"].as_str()), (403, Some("not_your_code")));
+    let (code, _) = status(&at_events, "no-such-code", "waiting").await;
+    assert_eq!(code, 404);
+
+    let waiting = wait_in_background(&at_events, &id, "scanned");
+    assert_eq!(answer(&s, &s.server.base, &payload, "approve").await.0, 200);
+    let (code, done) = waiting.await.unwrap();
+    assert_eq!(
+        (code, done["status"].as_str()),
+        (200, Some("approved")),
+        "{done}"
+    );
+    // The session cookie it set is the main server's: the browser continues there.
+    let next = done["redirect_to"].as_str().unwrap();
+    let consent = browser.follow(browser.get(next).await).await;
+    assert!(
+        consent.body.contains(r#"name="decision""#),
+        "{}",
+        consent.body
+    );
+
+    // Anything but GET /qr/status gets a JSON error and a closed connection.
+    let raw = |request: String| {
+        let addr = events_base.trim_start_matches("http://").to_owned();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            stream.read_to_string(&mut out).await.unwrap();
+            out
+        }
+    };
+    for (request, status_line) in [
+        (
+            "POST /qr/status?id=a HTTP/1.1\r\n\r\n".to_owned(),
+            "HTTP/1.1 405",
+        ),
+        ("GET /token HTTP/1.1\r\n\r\n".to_owned(), "HTTP/1.1 404"),
+        (
+            "GET /qr/status?id=a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc".to_owned(),
+            "HTTP/1.1 400",
+        ),
+        (
+            format!(
+                "GET /qr/status?id=a HTTP/1.1\r\nX: {}\r\n\r\n",
+                "a".repeat(5000)
+            ),
+            "HTTP/1.1 431",
+        ),
+    ] {
+        let answer = raw(request.clone()).await;
+        assert!(answer.starts_with(status_line), "{request:.40} -> {answer}");
+        assert!(answer.contains("\"error\""), "{answer}");
+    }
+}

@@ -19,6 +19,7 @@ pub mod outbound;
 pub mod passkeys;
 pub mod password_pool;
 pub mod qr;
+pub mod qr_wait;
 pub mod registration;
 pub mod request_object;
 pub mod sectors;

@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod i18n;
 pub mod pages;
 pub mod passkey_text;
+pub mod qr_events;
 
 use crate::services::Shared;
 use actix_web::http::header;

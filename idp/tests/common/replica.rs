@@ -45,24 +45,51 @@ pub fn cli(
 }
 
 pub async fn start(db: &str, kek: &std::path::Path, issuer: &str) -> Replica {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+    let port = free_port("127.0.0.1");
+    let mut command = idp(db, kek);
+    command
+        .env("IDP_BIND", format!("127.0.0.1:{port}"))
+        .env("IDP_ISSUER", issuer);
+    // Same host as the issuer, so a browser's cookies reach every replica.
+    let host = url::Url::parse(issuer)
+        .unwrap()
+        .host_str()
+        .unwrap()
+        .to_owned();
+    serve(command, format!("http://{host}:{port}")).await
+}
+
+/// A port nobody listens on yet at `ip`.
+pub fn free_port(ip: &str) -> u16 {
+    std::net::TcpListener::bind(format!("{ip}:0"))
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+/// A federation node: its own issuer `http://{ip}:{port}` (an address of its own, so a browser
+/// keeps its cookies apart), with `env` added (e.g. `IDP_ROAMING_UPSTREAM`).
+pub async fn start_node(
+    db: &str,
+    kek: &std::path::Path,
+    ip: &str,
+    port: u16,
+    env: &[(&str, &str)],
+) -> Replica {
+    let base = format!("http://{ip}:{port}");
+    let mut command = idp(db, kek);
+    command
+        .env("IDP_BIND", format!("{ip}:{port}"))
+        .env("IDP_ISSUER", &base)
+        .envs(env.iter().copied());
+    serve(command, base).await
+}
+
+async fn serve(mut command: Command, base: String) -> Replica {
     let mut replica = Replica {
-        child: idp(db, kek)
-            .arg("serve")
-            .env("IDP_BIND", format!("127.0.0.1:{port}"))
-            .env("IDP_ISSUER", issuer)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-        // Same host as the issuer, so a browser's cookies reach every replica.
-        base: format!(
-            "http://{}:{port}",
-            url::Url::parse(issuer).unwrap().host_str().unwrap()
-        ),
+        child: command.arg("serve").stdout(Stdio::piped()).spawn().unwrap(),
+        base,
     };
     // `idp serve` prints one line when it accepts connections: wait for it, not for a timer.
     let stdout = replica.child.stdout.take().unwrap();

@@ -222,9 +222,14 @@ fn main() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let (idle_kib, _) = memory_kib(pid);
-        // First, on the fresh server: N browsers each draw a code and wait on its status.
+        // First, on the fresh server: N browsers each draw a code and wait on its status at the
+        // QR events listener (where a deployment routes /qr/status); then N more on the main
+        // server's own /qr/status, for the ratio.
         let waiting = if args.smoke { 200 } else { 10_000 };
-        let (_, while_waiting) = qr::waiting_browsers_memory(&server, pid, waiting).await;
+        let (_, while_waiting) =
+            qr::waiting_browsers_memory(&server, &server.events_base, pid, waiting).await;
+        let (before_main, while_main) =
+            qr::waiting_browsers_memory(&server, &server.base, pid, waiting).await;
         let fixture = Arc::new(fixture);
         let mut results = Vec::new();
         for scenario in [
@@ -266,9 +271,15 @@ fn main() {
         }
         println!("server memory: idle {:.1} MB, peak {:.1} MB", idle_kib as f64 / 1024.0, peak_kib as f64 / 1024.0);
         println!(
-            "{waiting} browsers waiting on a QR status at once (fresh server): RSS {:.1} MB, +{:.1} MB over idle",
+            "{waiting} browsers waiting on a QR status at once at the QR events listener (fresh server): RSS {:.1} MB, +{:.1} MB over idle",
             while_waiting as f64 / 1024.0,
             while_waiting.saturating_sub(idle_kib) as f64 / 1024.0
+        );
+        println!(
+            "{waiting} browsers waiting at the main server's /qr/status instead: +{:.1} MB ({:.1} KB per browser there, {:.1} KB at the events listener)",
+            while_main.saturating_sub(before_main) as f64 / 1024.0,
+            while_main.saturating_sub(before_main) as f64 / waiting as f64,
+            while_waiting.saturating_sub(idle_kib) as f64 / waiting as f64
         );
         println!(
             "roaming login (51 -> hub -> home 33, {} logins): median {roaming_ms:.1} ms vs local login at 33 {local_ms:.1} ms: +{:.1} ms for the federation hops ({roaming_errors} errors)",

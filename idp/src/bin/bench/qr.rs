@@ -227,9 +227,15 @@ pub async fn qr_login(
         .is_some_and(|v| v["redirect_to"].is_string())
 }
 
-/// The server's resident memory with `n` browsers waiting on a code's status at once, and
-/// before they started waiting (KiB).
-pub async fn waiting_browsers_memory(server: &Server, pid: u32, n: usize) -> (u64, u64) {
+/// The server's resident memory with `n` browsers waiting on a code's status at once at
+/// `status_base` (the main server or the QR events listener), and before they started waiting
+/// (KiB).
+pub async fn waiting_browsers_memory(
+    server: &Server,
+    status_base: &str,
+    pid: u32,
+    n: usize,
+) -> (u64, u64) {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(0)
@@ -257,10 +263,12 @@ pub async fn waiting_browsers_memory(server: &Server, pid: u32, n: usize) -> (u6
         }
     }
     let before = crate::server::memory_kib(pid).0;
+    // Connections an earlier measurement left behind may still be open: count from here.
+    let held_before = open_connections(pid);
     let binding = browser.binding.clone().unwrap();
     let mut waiters = Vec::with_capacity(n);
     for id in ids {
-        let (http, base, binding) = (http.clone(), server.base.clone(), binding.clone());
+        let (http, base, binding) = (http.clone(), status_base.to_owned(), binding.clone());
         waiters.push(tokio::spawn(async move {
             let b = QrBrowser {
                 binding: Some(binding),
@@ -275,7 +283,7 @@ pub async fn waiting_browsers_memory(server: &Server, pid: u32, n: usize) -> (u6
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let now = crate::server::memory_kib(pid).0;
         during = during.max(now);
-        if now == last && open_connections(pid) + 16 >= n {
+        if now == last && open_connections(pid) + 16 >= held_before + n {
             break;
         }
         last = now;

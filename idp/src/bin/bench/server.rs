@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// The QR events listener (`IDP_QR_EVENTS_BIND`): where a load balancer sends `/qr/status`.
+    pub events_base: String,
     pub issuer: String,
     pub _dir: tempfile::TempDir,
 }
@@ -143,6 +145,11 @@ pub fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}");
+    let events_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     // WebAuthn needs a domain for its RP id; requests still go to 127.0.0.1.
     let issuer = format!("http://localhost:{port}");
     let child = Command::new(idp_binary())
@@ -150,6 +157,7 @@ pub fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
         .env("IDP_DATABASE_URL", &db)
         .env("IDP_KEK_FILE", dir.path().join("kek"))
         .env("IDP_BIND", format!("127.0.0.1:{port}"))
+        .env("IDP_QR_EVENTS_BIND", format!("127.0.0.1:{events_port}"))
         .env("IDP_ISSUER", &issuer)
         .env("IDP_LOG", "warn")
         .stdout(Stdio::null())
@@ -166,6 +174,7 @@ pub fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
         Server {
             child,
             base,
+            events_base: format!("http://127.0.0.1:{events_port}"),
             issuer,
             _dir: dir,
         },

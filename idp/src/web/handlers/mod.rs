@@ -11,7 +11,7 @@ mod health;
 mod login;
 mod logout;
 mod prefs;
-mod qr;
+pub(crate) mod qr;
 mod register;
 mod token;
 mod userinfo;

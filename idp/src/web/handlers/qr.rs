@@ -3,7 +3,6 @@
 use super::app_auth;
 use super::blocking;
 use crate::domain::qr as domain_qr;
-use crate::domain::qr::Status;
 use crate::flows::qr::{self, BrowserView, QrError};
 use crate::services::Services;
 use crate::store::qr_logins::QrAnswer;
@@ -13,10 +12,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use std::time::Duration;
-
-/// How long one status request waits for a change before answering anyway.
-const LONG_POLL: Duration = Duration::from_secs(25);
 
 pub(super) fn error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
     HttpResponse::build(status)
@@ -24,7 +19,7 @@ pub(super) fn error(status: StatusCode, code: &str, description: &str) -> HttpRe
         .json(json!({ "error": code, "error_description": description }))
 }
 
-fn refused(e: QrError) -> HttpResponse {
+fn refusal(e: QrError) -> (StatusCode, serde_json::Value) {
     let (status, text) = match e {
         QrError::UnknownCode => (
             StatusCode::NOT_FOUND,
@@ -43,7 +38,17 @@ fn refused(e: QrError) -> HttpResponse {
             "the authorization request has expired",
         ),
     };
-    error(status, e.code(), text)
+    (
+        status,
+        json!({ "error": e.code(), "error_description": text }),
+    )
+}
+
+fn refused(e: QrError) -> HttpResponse {
+    let (status, body) = refusal(e);
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
 }
 
 #[derive(Deserialize)]
@@ -146,6 +151,45 @@ pub async fn image(
     })
 }
 
+/// The answer to a status request: HTTP status, JSON body and, once the phone approved, the
+/// session cookie the waiting browser collects. Shared with the QR events listener.
+pub struct StatusAnswer {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+    pub session_cookie: Option<actix_web::cookie::Cookie<'static>>,
+}
+
+pub fn status_answer(svc: &Services, answer: Result<BrowserView, QrError>) -> StatusAnswer {
+    match answer {
+        Err(e) => {
+            let (status, body) = refusal(e);
+            StatusAnswer {
+                status,
+                body,
+                session_cookie: None,
+            }
+        }
+        Ok(BrowserView::Status(s)) => StatusAnswer {
+            status: StatusCode::OK,
+            body: json!({ "status": s.as_str() }),
+            session_cookie: None,
+        },
+        Ok(BrowserView::Collected {
+            session_cookie,
+            redirect_to,
+        }) => StatusAnswer {
+            status: StatusCode::OK,
+            body: json!({ "status": "approved", "redirect_to": redirect_to }),
+            session_cookie: Some(make_cookie(
+                svc,
+                cookie_names(svc).session,
+                session_cookie,
+                None,
+            )),
+        },
+    }
+}
+
 /// Long polling: answers as soon as the status differs from `since`, or after 25 s.
 pub async fn status(
     req: HttpRequest,
@@ -156,52 +200,16 @@ pub async fn status(
     let binding = req
         .cookie(cookie_names(&svc).qr_binding)
         .map(|c| c.value().to_owned());
-    let deadline = tokio::time::Instant::now() + LONG_POLL;
-    let notify = svc.qr_hub.subscribe(&id);
-    let answer = loop {
-        let woken = notify.notified();
-        tokio::pin!(woken);
-        woken.as_mut().enable();
-        let (check_id, check_binding) = (id.clone(), binding.clone());
-        let view = blocking(&svc, move |s| {
-            qr::browser_view(s, &check_id, check_binding.as_deref())
-        })
-        .await?;
-        match view {
-            Err(e) => break Err(e),
-            Ok(Err(e)) => break Ok(Err(e)),
-            Ok(Ok(BrowserView::Status(s)))
-                if since.as_deref() == Some(s.as_str())
-                    && !matches!(s, Status::Expired | Status::Denied | Status::Done)
-                    && tokio::time::Instant::now() < deadline =>
-            {
-                // Also re-check now and then: a missed wake-up costs at most 5 s.
-                let nap = (deadline - tokio::time::Instant::now()).min(Duration::from_secs(5));
-                let _ = tokio::time::timeout(nap, woken).await;
-            }
-            Ok(Ok(view)) => break Ok(Ok(view)),
-        }
-    };
-    svc.qr_hub.unsubscribe(&id, notify);
-    let answer = answer.map_err(|e| WebError::infra(e, true, crate::web::i18n::Lang::Zh))?;
-    Ok(match answer {
-        Err(e) => refused(e),
-        Ok(BrowserView::Status(s)) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "status": s.as_str() })),
-        Ok(BrowserView::Collected {
-            session_cookie,
-            redirect_to,
-        }) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .cookie(make_cookie(
-                &svc,
-                cookie_names(&svc).session,
-                session_cookie,
-                None,
-            ))
-            .json(json!({ "status": "approved", "redirect_to": redirect_to })),
-    })
+    let answer = crate::flows::qr_wait::wait(svc.clone().into_inner(), id, since, binding)
+        .await
+        .map_err(|e| WebError::infra(e, true, crate::web::i18n::Lang::Zh))?;
+    let answer = status_answer(&svc, answer);
+    let mut response = HttpResponse::build(answer.status);
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some(cookie) = answer.session_cookie {
+        response.cookie(cookie);
+    }
+    Ok(response.json(answer.body))
 }
 
 /// `GET /qr/{id}`: what someone who opens the code's link in a plain browser sees.
