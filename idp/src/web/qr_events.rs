@@ -151,7 +151,12 @@ async fn connection(mut stream: TcpStream, svc: Shared) {
         };
         drop(head);
         let keep_alive = request.keep_alive;
-        let waited = qr_wait::wait(svc.clone(), request.id, request.since, request.binding).await;
+        let wait = qr_wait::wait(svc.clone(), request.id, request.since, request.binding);
+        // A browser that leaves (closes the page) frees its place at once.
+        let waited = tokio::select! {
+            waited = wait => waited,
+            () = hung_up(&stream) => return,
+        };
         let sent = match waited {
             Ok(answer) => {
                 let answer = status_answer(&svc, answer);
@@ -173,6 +178,15 @@ async fn connection(mut stream: TcpStream, svc: Shared) {
         if sent.is_err() || !keep_alive {
             return;
         }
+    }
+}
+
+/// Resolves when the client closes the connection; never when it merely sends more.
+async fn hung_up(stream: &TcpStream) {
+    let mut byte = [0u8; 1];
+    match stream.peek(&mut byte).await {
+        Ok(0) | Err(_) => {}
+        Ok(_) => std::future::pending().await,
     }
 }
 

@@ -291,6 +291,13 @@ pub async fn waiting_browsers_memory(
     for w in waiters {
         w.abort();
     }
+    // Let the server see them leave before anything else is measured.
+    for _ in 0..150 {
+        if open_connections(pid) <= held_before + 16 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     (before, during)
 }
 
