@@ -42,6 +42,11 @@ pub struct Config {
     /// balancer routes that path there, so browsers waiting on a QR code cost a few KB each
     /// instead of the main server's per-connection buffers. Unset: the main server answers it.
     pub qr_events_bind: Option<String>,
+    /// The parent domain every node of the federation shares (IDP_FEDERATION_HINT_DOMAIN, e.g.
+    /// `gov.cn`): a node that starts a session sets a bare hint cookie there, and a roaming node
+    /// asks the hub silently only when a browser carries it, so a citizen who is logged in
+    /// nowhere goes straight to the local login page and never touches the hub. Unset: always ask.
+    pub federation_hint_domain: Option<String>,
 }
 
 impl Default for Config {
@@ -65,6 +70,7 @@ impl Default for Config {
             ceremony_ttl_secs: 180,
             roaming_upstream: None,
             qr_events_bind: None,
+            federation_hint_domain: None,
         }
     }
 }
@@ -145,6 +151,11 @@ impl Config {
         }
         if let Some(v) = var("IDP_ROAMING_UPSTREAM") {
             self.roaming_upstream = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        }
+        if let Some(v) = var("IDP_FEDERATION_HINT_DOMAIN") {
+            self.federation_hint_domain =
+                Some(v.trim().trim_start_matches('.').to_ascii_lowercase())
+                    .filter(|v| !v.is_empty());
         }
         if let Some(v) = var("IDP_QR_EVENTS_BIND") {
             self.qr_events_bind = Some(v.trim().to_owned()).filter(|v| !v.is_empty());

@@ -434,3 +434,74 @@ async fn only_the_node_that_shared_a_session_may_end_it_upstream() {
     assert_eq!(status, 200);
     assert!(!home_logged_in().await, "the home session ended");
 }
+
+/// With a federation hint domain (the parent domain all nodes share), a roaming node asks the
+/// hub only for a browser that has a session somewhere: a citizen of 51 who is logged in
+/// nowhere logs in at 51 without the hub ever hearing of it; a browser carrying the hint still
+/// gets the silent look for its federation session.
+#[actix_web::test]
+async fn a_citizen_logged_in_nowhere_never_touches_the_hub() {
+    let hub = TestServer::start_on_host("127.0.0.2", |_| {}).await;
+    let p51 = TestServer::start_on_host("127.0.0.4", |c| {
+        c.roaming_upstream = Some("00".into());
+        c.federation_hint_domain = Some("gov.example".into());
+    })
+    .await;
+    common::federation::link(&p51, &hub, "00", "国家枢纽").await;
+    let citizen = id_number(51, 12);
+    p51.user(&citizen, common::PASSWORD).await;
+    let app = p51
+        .client(common::ClientSpec {
+            first_party: true,
+            ..common::ClientSpec::default()
+        })
+        .await;
+    let hub_events = || async {
+        hub.with(|s| s.store.audit_recent(None, 1000).unwrap().len())
+            .await
+    };
+    let heard_before = hub_events().await;
+
+    let browser = Browser::new(&p51.base);
+    let start = common::flow::authorize_url(&p51, &app, &[]);
+    let to_login = browser.get(&start).await.location.unwrap();
+    let login = browser.get(&to_login).await;
+    assert_eq!(login.status, 200, "the page itself, no trip to the hub");
+    assert!(login.body.contains(r#"name="password""#), "{}", login.body);
+    let done = browser
+        .submit(
+            &login,
+            "password",
+            &[("username", &citizen), ("password", common::PASSWORD)],
+        )
+        .await;
+    let hint = common::flow::set_cookie(&done, "idp_fed_hint").expect("the hint is set");
+    assert!(hint.contains("Domain=gov.example"), "{hint}");
+    let at_app = browser.follow(done).await.location.unwrap();
+    assert!(
+        at_app.starts_with(&app.redirect_uri) && at_app.contains("code="),
+        "{at_app}"
+    );
+    assert_eq!(hub_events().await, heard_before, "the hub heard nothing");
+
+    // Logging out takes the hint away with the session.
+    let out = browser.get("/logout").await;
+    let confirm = browser.submit(&out, "confirm", &[("confirm", "yes")]).await;
+    let gone = common::flow::set_cookie(&confirm, "idp_fed_hint").expect("the hint is cleared");
+    assert!(
+        gone.contains("Max-Age=0") && gone.contains("Domain=gov.example"),
+        "{gone}"
+    );
+
+    // A browser with a session somewhere in the federation is looked up at the hub silently.
+    let hinted = common::flow::browser_with(&p51.base, None, &["idp_fed_hint=1"]);
+    let to_login = hinted.get(&start).await.location.unwrap();
+    let probe = hinted.get(&to_login).await;
+    assert!(
+        probe.location.as_deref().is_some_and(
+            |l| l.starts_with("/federation/start?upstream=00") && l.contains("probe=1")
+        ),
+        "{:?}",
+        probe.location
+    );
+}

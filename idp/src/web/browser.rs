@@ -165,6 +165,37 @@ pub fn make_cookie(
     c
 }
 
+/// The cookie that says "some node of the federation has a session for this browser", on the
+/// federation's shared parent domain (see `Config::federation_hint_domain`). It carries nothing
+/// but `1`: the session itself stays in each node's own cookie.
+pub const FEDERATION_HINT: &str = "idp_fed_hint";
+
+fn federation_hint(svc: &Services, max_age: i64) -> Option<Cookie<'static>> {
+    let domain = svc.config.federation_hint_domain.clone()?;
+    let mut c = make_cookie(svc, FEDERATION_HINT, "1".into(), Some(max_age));
+    c.set_domain(domain);
+    Some(c)
+}
+
+/// The cookies of a new session: the session itself, and the federation hint when configured.
+pub fn session_cookies(svc: &Services, session: String) -> Vec<Cookie<'static>> {
+    let mut out = vec![make_cookie(svc, cookie_names(svc).session, session, None)];
+    out.extend(federation_hint(svc, svc.config.session_ttl_secs));
+    out
+}
+
+/// The cookies that end a session in this browser (the hint too: a stale one costs a probe).
+pub fn ended_session_cookies(svc: &Services) -> Vec<Cookie<'static>> {
+    let mut out = vec![make_cookie(
+        svc,
+        cookie_names(svc).session,
+        String::new(),
+        Some(0),
+    )];
+    out.extend(federation_hint(svc, 0));
+    out
+}
+
 pub fn with_cookie<'a>(
     builder: &'a mut HttpResponseBuilder,
     cookie: Option<Cookie<'static>>,

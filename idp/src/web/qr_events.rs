@@ -160,19 +160,19 @@ async fn connection(mut stream: TcpStream, svc: Shared) {
         let sent = match waited {
             Ok(answer) => {
                 let answer = status_answer(&svc, answer);
-                let cookie = answer.session_cookie.map(|c| c.to_string());
+                let cookies: Vec<String> = answer.cookies.iter().map(|c| c.to_string()).collect();
                 respond(
                     &mut stream,
                     answer.status,
                     &answer.body.to_string(),
-                    cookie.as_deref(),
+                    &cookies,
                     keep_alive,
                 )
                 .await
             }
             Err(_) => {
                 let status = StatusCode::SERVICE_UNAVAILABLE;
-                respond(&mut stream, status, &error_body(status), None, keep_alive).await
+                respond(&mut stream, status, &error_body(status), &[], keep_alive).await
             }
         };
         if sent.is_err() || !keep_alive {
@@ -193,7 +193,7 @@ async fn hung_up(stream: &TcpStream) {
 /// Answers with an error and closes without a reset: what the client sent beyond the head is
 /// read and dropped (briefly) after our side is shut, so the answer is not lost to an RST.
 async fn refuse(mut stream: TcpStream, status: StatusCode) {
-    if respond(&mut stream, status, &error_body(status), None, false)
+    if respond(&mut stream, status, &error_body(status), &[], false)
         .await
         .is_err()
     {
@@ -231,7 +231,7 @@ async fn respond(
     stream: &mut TcpStream,
     status: StatusCode,
     body: &str,
-    set_cookie: Option<&str>,
+    set_cookies: &[String],
     keep_alive: bool,
 ) -> std::io::Result<()> {
     let mut out = format!(
@@ -240,7 +240,7 @@ async fn respond(
         status.canonical_reason().unwrap_or(""),
         body.len()
     );
-    if let Some(cookie) = set_cookie {
+    for cookie in set_cookies {
         out.push_str(&format!("set-cookie: {cookie}\r\n"));
     }
     if !keep_alive {

@@ -208,13 +208,11 @@ pub async fn callback(
         .map_err(|e| explain(&svc, &browser, &e))?;
     let mut gone = make_cookie(&svc, cookie_names(&svc).federation, String::new(), Some(0));
     gone.make_removal();
-    Ok(HttpResponse::Found()
-        .cookie(make_cookie(
-            &svc,
-            cookie_names(&svc).session,
-            arrived.session_cookie,
-            None,
-        ))
+    let mut response = HttpResponse::Found();
+    for cookie in crate::web::browser::session_cookies(&svc, arrived.session_cookie) {
+        response.cookie(cookie);
+    }
+    Ok(response
         .cookie(gone)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::LOCATION, arrived.redirect_to))

@@ -6,7 +6,7 @@ use crate::flows::authorize::{self, Outcome};
 use crate::flows::login::{self, LoginAttempt, LoginFailure};
 use crate::flows::upstreams::{self, LoginChoices};
 use crate::services::Services;
-use crate::web::browser::{cookie_names, make_cookie, Browser};
+use crate::web::browser::{session_cookies, Browser};
 use crate::web::i18n::Lang;
 use crate::web::pages::{self, LoginPage};
 use crate::web::WebError;
@@ -51,6 +51,11 @@ pub async fn page(
         .roaming_upstream
         .as_deref()
         .filter(|c| crate::domain::upstream::valid_code(c));
+    // With a federation hint domain, only a browser that has a session somewhere is worth the
+    // trip: a citizen logged in nowhere goes straight to this page and never touches the hub.
+    let worth_asking = svc.config.federation_hint_domain.is_none()
+        || req.cookie(crate::web::browser::FEDERATION_HINT).is_some();
+    let roaming = roaming.filter(|_| worth_asking);
     if let (Some(id), Some(upstream), None) = (&request_id, roaming, &query.probed) {
         return Ok(HttpResponse::SeeOther()
             .insert_header((
@@ -145,20 +150,15 @@ pub async fn submit(
     .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
     match result {
         Ok(logged_in) => {
-            let session_cookie = make_cookie(
-                &svc,
-                cookie_names(&svc).session,
-                logged_in.session_cookie,
-                None,
-            );
             let next = match &request_id {
                 Some(id) => format!("/authorize/resume?req={id}"),
                 None => super::prefs::safe_return_path(form.get("next")).to_owned(),
             };
-            Ok(HttpResponse::SeeOther()
-                .cookie(session_cookie)
-                .insert_header((header::LOCATION, next))
-                .finish())
+            let mut response = HttpResponse::SeeOther();
+            for cookie in session_cookies(&svc, logged_in.session_cookie) {
+                response.cookie(cookie);
+            }
+            Ok(response.insert_header((header::LOCATION, next)).finish())
         }
         Err(failure) => {
             let lang = browser.lang(None);

@@ -4,7 +4,7 @@ use super::{blocking, html};
 use crate::domain::params::Params;
 use crate::flows::logout::{self, LogoutError};
 use crate::services::Services;
-use crate::web::browser::{cookie_names, make_cookie, Browser};
+use crate::web::browser::{ended_session_cookies, Browser};
 use crate::web::i18n::Lang;
 use crate::web::pages;
 use crate::web::WebError;
@@ -94,18 +94,23 @@ async fn handle(
         .await?
         .map_err(|e| WebError::infra(e, false, lang))?;
     logout::carry_out(svc.clone().into_inner(), aftermath).await;
-    let expired = make_cookie(&svc, cookie_names(&svc).session, String::new(), Some(0));
+    let expired = ended_session_cookies(&svc);
     match request.redirect {
-        Some(url) => Ok(HttpResponse::Found()
-            .cookie(expired)
-            .insert_header((header::LOCATION, url))
-            .finish()),
+        Some(url) => {
+            let mut response = HttpResponse::Found();
+            for cookie in expired {
+                response.cookie(cookie);
+            }
+            Ok(response.insert_header((header::LOCATION, url)).finish())
+        }
         None => {
             let (frame, cookie) = browser.frame(&svc, ui_locales.as_deref(), "/");
             let t = frame.t();
             let mut resp = html(cookie, pages::message(&frame, t.logout_title, t.logged_out));
-            resp.add_cookie(&expired)
-                .map_err(|_| WebError::Internal { json: false, lang })?;
+            for cookie in &expired {
+                resp.add_cookie(cookie)
+                    .map_err(|_| WebError::Internal { json: false, lang })?;
+            }
             Ok(resp)
         }
     }

@@ -156,7 +156,8 @@ pub async fn image(
 pub struct StatusAnswer {
     pub status: StatusCode,
     pub body: serde_json::Value,
-    pub session_cookie: Option<actix_web::cookie::Cookie<'static>>,
+    /// Once the phone approved: the new session's cookies.
+    pub cookies: Vec<actix_web::cookie::Cookie<'static>>,
 }
 
 pub fn status_answer(svc: &Services, answer: Result<BrowserView, QrError>) -> StatusAnswer {
@@ -166,13 +167,13 @@ pub fn status_answer(svc: &Services, answer: Result<BrowserView, QrError>) -> St
             StatusAnswer {
                 status,
                 body,
-                session_cookie: None,
+                cookies: Vec::new(),
             }
         }
         Ok(BrowserView::Status(s)) => StatusAnswer {
             status: StatusCode::OK,
             body: json!({ "status": s.as_str() }),
-            session_cookie: None,
+            cookies: Vec::new(),
         },
         Ok(BrowserView::Collected {
             session_cookie,
@@ -180,12 +181,7 @@ pub fn status_answer(svc: &Services, answer: Result<BrowserView, QrError>) -> St
         }) => StatusAnswer {
             status: StatusCode::OK,
             body: json!({ "status": "approved", "redirect_to": redirect_to }),
-            session_cookie: Some(make_cookie(
-                svc,
-                cookie_names(svc).session,
-                session_cookie,
-                None,
-            )),
+            cookies: crate::web::browser::session_cookies(svc, session_cookie),
         },
     }
 }
@@ -206,7 +202,7 @@ pub async fn status(
     let answer = status_answer(&svc, answer);
     let mut response = HttpResponse::build(answer.status);
     response.insert_header((header::CACHE_CONTROL, "no-store"));
-    if let Some(cookie) = answer.session_cookie {
+    for cookie in answer.cookies {
         response.cookie(cookie);
     }
     Ok(response.json(answer.body))

@@ -7,7 +7,7 @@ use crate::domain::passkey::PasskeyError;
 use crate::flows::passkeys::{self, PasskeyResult, Started};
 use crate::flows::sessions;
 use crate::services::Services;
-use crate::web::browser::{cookie_names, json_from_our_pages, make_cookie, Browser, JsonRefusal};
+use crate::web::browser::{json_from_our_pages, Browser, JsonRefusal};
 use crate::web::{passkey_text, WebError};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -168,15 +168,15 @@ pub async fn login_finish(
     })
     .await?;
     Ok(match result {
-        Ok(login) => HttpResponse::Ok()
-            .cookie(make_cookie(
-                &svc,
-                cookie_names(&svc).session,
-                login.session_cookie,
-                None,
-            ))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "redirect_to": login.redirect_to })),
+        Ok(login) => {
+            let mut response = HttpResponse::Ok();
+            for cookie in crate::web::browser::session_cookies(&svc, login.session_cookie) {
+                response.cookie(cookie);
+            }
+            response
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(json!({ "redirect_to": login.redirect_to }))
+        }
         Err(e) => refused(&browser, e),
     })
 }
