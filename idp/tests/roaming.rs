@@ -78,18 +78,24 @@ impl Node {
     }
 
     /// Makes `parent` this node's upstream `code`: a first-party client there, allowed the ID
-    /// number, told of logouts; and an upstream here with that client's credentials.
-    fn trust(&self, parent: &Node, code: &str, name: &str) {
+    /// number, told of logouts (and, for a province below the hub, the region it serves); and
+    /// an upstream here with that client's credentials.
+    fn trust(&self, parent: &Node, code: &str, name: &str, region: Option<&str>) {
+        let backchannel = format!("{}/federation/backchannel_logout", self.base);
+        let mut extra = vec![
+            "--first-party",
+            "--scope",
+            "id_number",
+            "--backchannel-logout-uri",
+            &backchannel,
+        ];
+        if let Some(region) = region {
+            extra.extend(["--federation-region", region]);
+        }
         let node = parent.app(
             &format!("节点 {code}"),
             &format!("{}/federation/callback", self.base),
-            &[
-                "--first-party",
-                "--scope",
-                "id_number",
-                "--backchannel-logout-uri",
-                &format!("{}/federation/backchannel_logout", self.base),
-            ],
+            &extra,
         );
         self.cli(
             &[
@@ -121,13 +127,19 @@ impl Node {
 
 fn authorize_url(node: &Node, app: &TestClient, extra: &[(&str, &str)]) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
-    q.extend_pairs([
+    let defaults = [
         ("response_type", "code"),
         ("client_id", app.client_id.as_str()),
         ("redirect_uri", app.redirect_uri.as_str()),
         ("scope", "openid"),
         ("state", "st"),
-    ]);
+    ];
+    // `extra` replaces a default of the same name.
+    q.extend_pairs(
+        defaults
+            .into_iter()
+            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k)),
+    );
     q.extend_pairs(extra.iter().copied());
     format!("{}/authorize?{}", node.base, q.finish())
 }
@@ -165,9 +177,10 @@ async fn a_citizen_logs_in_once_at_home_and_roams_to_another_province_without_a_
     let mut p33 = Node::new("127.0.0.3", TempDatabase::from_env());
     let mut p51 = Node::new("127.0.0.4", TempDatabase::from_env());
     let mut p44 = Node::new("127.0.0.5", TempDatabase::from_env());
-    hub.trust(&p33, "33", "浙江");
-    for p in [&p33, &p51, &p44] {
-        p.trust(&hub, "00", "国家枢纽");
+    hub.trust(&p33, "33", "浙江", None);
+    hub.trust(&p51, "51", "四川", None);
+    for (p, region) in [(&p33, "33"), (&p51, "51"), (&p44, "44")] {
+        p.trust(&hub, "00", "国家枢纽", Some(region));
     }
     let citizen = id_number(33, 41);
     p33.cli(
@@ -185,6 +198,27 @@ async fn a_citizen_logs_in_once_at_home_and_roams_to_another_province_without_a_
     let app51 = p51.app("四川社保", "http://127.0.0.1:9/app51", &[]);
     let app44 = p44.app("广东公积金", "http://127.0.0.1:9/app44", &["--first-party"]);
     let app33 = p33.app("浙江政务", "http://127.0.0.1:9/app33", &["--first-party"]);
+    let sichuan = id_number(51, 42);
+    let local_sub = p51.cli(
+        &[
+            "user",
+            "create",
+            "--id-number",
+            &sichuan,
+            "--name",
+            "李四",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    )["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let app51_id = p51.app(
+        "四川实名服务",
+        "http://127.0.0.1:9/app51id",
+        &["--scope", "id_number"],
+    );
     let roam = [("IDP_ROAMING_UPSTREAM", "00")];
     hub.start(&[]).await;
     p33.start(&roam).await;
@@ -219,8 +253,17 @@ async fn a_citizen_logs_in_once_at_home_and_roams_to_another_province_without_a_
             &[("username", &citizen), ("password", PASSWORD)],
         )
         .await;
-    let (consent51, _) = traveller
+    // Home asks once whether the hub may have the ID number it links accounts by.
+    let (consent33, _) = traveller
         .travel(&p33.base, &logged_in.location.unwrap(), &app51)
+        .await;
+    assert!(consent33.body.contains("节点 33"), "{}", consent33.body);
+    let allowed33 = traveller
+        .at(&p33.base)
+        .submit(&consent33, "decision", &[("decision", "allow")])
+        .await;
+    let (consent51, _) = traveller
+        .travel(&p33.base, &allowed33.location.unwrap(), &app51)
         .await;
     // 51's own app asks for consent once (it is not a first-party service).
     let allowed = traveller
@@ -267,6 +310,90 @@ async fn a_citizen_logs_in_once_at_home_and_roams_to_another_province_without_a_
         .filter(|e| e["event"]["kind"] == "user.created")
         .count();
     assert_eq!(made, 1, "linked once");
+
+    // 2b. The ID number did not travel to 51 with the roaming login (no app there asked for
+    // it). An app of 51 that asks gets it only after the citizen agrees, at the hub, that 51
+    // may have it, and at 51 that the app may.
+    let start = authorize_url(&p51, &app51_id, &[("scope", "openid id_number")]);
+    let (at_hub, _) = traveller.travel(&p51.base, &start, &app51_id).await;
+    assert!(
+        at_hub.body.contains("节点 00") && at_hub.body.contains(r#"name="decision""#),
+        "the hub asks about the ID number: {:?} {}",
+        at_hub.location,
+        at_hub.body
+    );
+    let allowed = traveller
+        .at(&hub.base)
+        .submit(&at_hub, "decision", &[("decision", "allow")])
+        .await;
+    let (consent, _) = traveller
+        .travel(&hub.base, &allowed.location.unwrap(), &app51_id)
+        .await;
+    let allowed = traveller
+        .at(&p51.base)
+        .submit(&consent, "decision", &[("decision", "allow")])
+        .await;
+    let at_app = allowed.location.unwrap();
+    let tokens = redeem(&p51, &app51_id, &query_of(&at_app)["code"]).await;
+    let info: Value = http()
+        .get(format!("{}/userinfo", p51.base))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["id_number"], citizen.as_str(), "{info}");
+
+    // 2c. A citizen of 51 who roamed to 44 (logging in at home through the hub) and then comes
+    // back to an app of 51 through the hub is their own account at 51, not a roaming copy:
+    // the hub tells a node its own citizens' ID numbers.
+    let sichuanese = Traveller {
+        browser: Browser::new(&p44.base),
+    };
+    let start = authorize_url(&p44, &app44, &[]);
+    let (login44, _) = sichuanese.travel(&p44.base, &start, &app44).await;
+    let routed = sichuanese
+        .at(&p44.base)
+        .submit(&login44, "id_number", &[("id_number", &sichuan)])
+        .await;
+    let (at_home, _) = sichuanese
+        .travel(&p44.base, &routed.location.unwrap(), &app44)
+        .await;
+    let signed_in = sichuanese
+        .at(&p51.base)
+        .submit(
+            &at_home,
+            "password",
+            &[("username", &sichuan), ("password", PASSWORD)],
+        )
+        .await;
+    let (consent, _) = sichuanese
+        .travel(&p51.base, &signed_in.location.unwrap(), &app44)
+        .await;
+    assert!(consent.body.contains("节点 51"), "{}", consent.body);
+    let allowed = sichuanese
+        .at(&p51.base)
+        .submit(&consent, "decision", &[("decision", "allow")])
+        .await;
+    let (at44, _) = sichuanese
+        .travel(&p51.base, &allowed.location.unwrap(), &app44)
+        .await;
+    assert!(at44.location.is_some_and(|l| l.contains("code=")));
+    let start = authorize_url(&p51, &app51, &[]);
+    let (consent, _) = sichuanese.travel(&p51.base, &start, &app51).await;
+    let allowed = sichuanese
+        .at(&p51.base)
+        .submit(&consent, "decision", &[("decision", "allow")])
+        .await;
+    let tokens = redeem(&p51, &app51, &query_of(&allowed.location.unwrap())["code"]).await;
+    let (_, back_home) = jwt_parts(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        back_home["sub"],
+        local_sub.as_str(),
+        "their own account at 51"
+    );
 
     // 3. Logout at 51 ends the session along the whole chain: 51, the hub, home 33 and 44.
     let out = traveller

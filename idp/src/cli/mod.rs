@@ -121,6 +121,11 @@ pub struct ClientCreate {
     /// see the same `sub`. Default: the host of the redirect URIs.
     #[arg(long, requires = "pairwise")]
     pub sector: Option<String>,
+    /// A federation node below this one, serving region CODE (GB/T 2260): its own citizens'
+    /// ID numbers go to it in their ID tokens (it links them to their accounts there); other
+    /// citizens' only with their consent.
+    #[arg(long, value_name = "CODE")]
+    pub federation_region: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -337,6 +342,15 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
             .filter(|(_, on)| *on)
             .map(|(k, on)| (k.to_owned(), serde_json::Value::Bool(on)))
             .collect();
+            if let Some(region) = &c.federation_region {
+                let region = region.trim();
+                if !crate::domain::upstream::valid_code(region)
+                    || region == crate::domain::upstream::HUB_CODE
+                {
+                    return Err(err("--federation-region must be a region code such as 51"));
+                }
+                metadata.insert("federation_region".into(), json!(region));
+            }
             if c.pairwise {
                 let sector = match c.sector {
                     Some(s) => s.trim().to_ascii_lowercase(),

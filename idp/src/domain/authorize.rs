@@ -377,9 +377,14 @@ pub fn decide(input: &DecisionInput<'_>) -> Next {
         }
         return Next::Login;
     }
+    // A first-party service skips the consent page, except for the ID number: that crosses to
+    // anyone only with the citizen's own yes.
+    let unconsented =
+        |scope: &str| request.scopes().contains(scope) && !input.consented.contains(scope);
     let consent_needed = !input.fresh_consent
         && (request.prompt.consent
-            || (!input.first_party && !request.scopes().is_subset_of(input.consented)));
+            || (!input.first_party && !request.scopes().is_subset_of(input.consented))
+            || (input.first_party && unconsented(super::scope::ID_NUMBER)));
     if consent_needed {
         if request.prompt.none {
             return Next::Fail {

@@ -116,6 +116,9 @@ pub struct Client {
     pub first_party: bool,
     /// Which `sub` the client sees for a citizen (public, or pairwise by sector).
     pub subject: super::subject::SubjectType,
+    /// A federation node below this one, and the region it serves (operators only): its own
+    /// citizens' ID numbers go to it in their ID tokens, so it finds their accounts there.
+    pub federation_region: Option<String>,
 }
 
 impl Client {

@@ -41,6 +41,12 @@ pub enum Outcome {
     ErrorPage(UntrustedRequest),
     /// The parked request is gone (expired, or finished in another tab).
     RequestExpired,
+    /// The app asks for the ID number of a roaming citizen whose ID number this node was never
+    /// given: fetch it from the upstream (the hub), where the citizen consents to it.
+    FromUpstream {
+        request_id: String,
+        upstream: String,
+    },
 }
 
 pub fn load_client(svc: &Services, client_id: Option<&str>) -> Result<Option<Client>, Infra> {
@@ -232,6 +238,25 @@ fn proceed(
                 &description,
             )))
         }
+        Next::Consent | Next::IssueCode if lacks_id_number(svc, &request, session.as_ref())? => {
+            if request.prompt.none {
+                finish_parked(svc, parked.as_ref())?;
+                return Ok(Outcome::Respond(error_response(
+                    svc,
+                    request.target,
+                    "interaction_required",
+                    "the citizen must agree to release their ID number",
+                )));
+            }
+            let request_id = match &parked {
+                Some(p) => p.id.clone(),
+                None => park(svc, &request, now)?,
+            };
+            Ok(Outcome::FromUpstream {
+                request_id,
+                upstream: crate::domain::upstream::HUB_CODE.to_owned(),
+            })
+        }
         Next::Login | Next::Consent => {
             let request_id = match &parked {
                 Some(p) => p.id.clone(),
@@ -266,6 +291,30 @@ fn proceed(
             )?))
         }
     }
+}
+
+/// The app asks for the ID number, and the session's citizen is a roaming account here that
+/// was never given one, while the hub that vouched for them can be asked.
+fn lacks_id_number(
+    svc: &Services,
+    request: &AuthorizationRequest,
+    session: Option<&SessionRow>,
+) -> Result<bool, Infra> {
+    let Some(session) = session else {
+        return Ok(false);
+    };
+    if !request.scopes().contains(crate::domain::scope::ID_NUMBER) {
+        return Ok(false);
+    }
+    let without = svc
+        .store
+        .user_by_sub(&session.sub)?
+        .is_some_and(|u| u.id_number_sealed.is_none());
+    let hub = svc
+        .store
+        .upstream(crate::domain::upstream::HUB_CODE)?
+        .is_some_and(|u| u.enabled);
+    Ok(without && hub)
 }
 
 fn finish_parked(svc: &Services, parked: Option<&AuthRequestRow>) -> Result<(), Infra> {

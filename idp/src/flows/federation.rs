@@ -39,6 +39,9 @@ pub struct Trip {
     /// The app's `max_age`, passed on: the upstream's `auth_time` is what this node's session
     /// carries, so an old login upstream is not made new here.
     pub max_age: Option<i64>,
+    /// Ask the upstream for the ID number: always of a region (linking needs what it verified),
+    /// of the hub only when the app here asked for it (the citizen then consents at the hub).
+    pub want_id_number: bool,
     pub expires_at: i64,
 }
 
@@ -56,6 +59,7 @@ impl Trip {
             probe: false,
             force_login: false,
             max_age: None,
+            want_id_number: upstream != crate::domain::upstream::HUB_CODE,
             expires_at: now + TRIP_SECS,
         }
     }
@@ -138,17 +142,21 @@ pub fn arrive(
     trip: &Trip,
     arrival: &Arrival,
 ) -> Result<Result<Arrived, FederationError>, Infra> {
-    let Some(id) = arrival
+    let id = arrival
         .id_number
         .as_deref()
-        .and_then(|n| IdNumber::parse(n).ok())
-    else {
-        refused(svc, upstream, &FederationError::NoIdNumber)?;
-        return Ok(Err(FederationError::NoIdNumber));
-    };
-    if !crate::domain::upstream::speaks_for(&upstream.code, &id) {
-        refused(svc, upstream, &FederationError::OutsideRegion)?;
-        return Ok(Err(FederationError::OutsideRegion));
+        .and_then(|n| IdNumber::parse(n).ok());
+    // A region vouches by the ID number it verified, and only for its own citizens; the hub by
+    // its national subject (and by an ID number only when an app here asked for one).
+    if upstream.code != crate::domain::upstream::HUB_CODE {
+        let Some(id) = &id else {
+            refused(svc, upstream, &FederationError::NoIdNumber)?;
+            return Ok(Err(FederationError::NoIdNumber));
+        };
+        if !crate::domain::upstream::speaks_for(&upstream.code, id) {
+            refused(svc, upstream, &FederationError::OutsideRegion)?;
+            return Ok(Err(FederationError::OutsideRegion));
+        }
     }
     let name = arrival
         .name
@@ -156,11 +164,7 @@ pub fn arrive(
         .map(str::trim)
         .filter(|n| !n.is_empty() && n.chars().count() <= 100)
         .unwrap_or("公民");
-    let lookup = super::users::id_lookup(svc, &id);
-    let (sub, created) = match svc.store.user_by_lookup(&lookup)? {
-        Some(user) => (user.sub, false),
-        None => (roaming_account(svc, &id, name)?, true),
-    };
+    let (sub, created) = link(svc, upstream, &arrival.upstream_sub, id.as_ref(), name)?;
     // The upstream's level stands only if we know it; otherwise the lowest we give.
     let acr = arrival
         .acr
@@ -204,18 +208,59 @@ pub fn arrive(
     }))
 }
 
-/// A citizen seen here for the first time: an account without a password, known by the ID
-/// number their home verified.
-fn roaming_account(svc: &Services, id: &IdNumber, name: &str) -> Result<String, Infra> {
+/// The account here of the citizen the upstream vouched for: the one linked to them at that
+/// upstream before; else the one holding the ID number the upstream released; else a new
+/// roaming account. An ID number released later (with consent) completes a roaming account.
+fn link(
+    svc: &Services,
+    upstream: &UpstreamInfo,
+    upstream_sub: &str,
+    id: Option<&IdNumber>,
+    name: &str,
+) -> Result<(String, bool), Infra> {
     let now = svc.now();
-    let sub = keys::random_token(16);
-    svc.store.insert_user(&UserRow {
-        sub: sub.clone(),
-        id_number_lookup: super::users::id_lookup(svc, id),
-        id_number_sealed: svc
-            .secrets
+    let holder = match id {
+        Some(id) => svc
+            .store
+            .user_by_lookup(&super::users::id_lookup(svc, id))?
+            .map(|u| u.sub),
+        None => None,
+    };
+    if let Some(sub) = svc.store.federated_user(&upstream.code, upstream_sub)? {
+        if let (Some(id), None) = (id, &holder) {
+            let (lookup, sealed) = sealed_id_number(svc, id, &sub);
+            svc.store.set_user_id_number(&sub, &lookup, &sealed, now)?;
+        }
+        return Ok((sub, false));
+    }
+    let (sub, created) = match holder {
+        Some(sub) => (sub, false),
+        None => (roaming_account(svc, id, name)?, true),
+    };
+    svc.store
+        .link_federated_user(&upstream.code, upstream_sub, &sub, now)?;
+    Ok((sub, created))
+}
+
+fn sealed_id_number(svc: &Services, id: &IdNumber, sub: &str) -> (String, Vec<u8>) {
+    (
+        super::users::id_lookup(svc, id),
+        svc.secrets
             .id_seal
             .seal(id.expose().as_bytes(), sub.as_bytes()),
+    )
+}
+
+/// A citizen seen here for the first time: an account without a password, known by the
+/// upstream's subject, and by the ID number when the upstream released it.
+fn roaming_account(svc: &Services, id: Option<&IdNumber>, name: &str) -> Result<String, Infra> {
+    let now = svc.now();
+    let sub = keys::random_token(16);
+    let sealed = id.map(|id| sealed_id_number(svc, id, &sub));
+    svc.store.insert_user(&UserRow {
+        sub: sub.clone(),
+        id_number_lookup: sealed.as_ref().map(|(l, _)| l.clone()),
+        id_number_sealed: sealed.map(|(_, s)| s),
         name: name.to_owned(),
         phone: None,
         email: None,

@@ -423,6 +423,25 @@ fn new_refresh(svc: &Services, grant_id: &str, client_id: &str, now: i64) -> (St
     (token, row)
 }
 
+/// The citizen's ID number when `client` is the federation node of their own region (it verified
+/// that number and holds their account): it links them by it. Nobody else gets it this way.
+fn home_node_id_number(
+    svc: &Services,
+    client: &Client,
+    sub: &str,
+) -> Result<Option<String>, Infra> {
+    let Some(region) = &client.federation_region else {
+        return Ok(None);
+    };
+    let Some(user) = svc.store.user_by_sub(sub)? else {
+        return Ok(None);
+    };
+    let number = super::users::reveal_id_number(svc, &user)
+        .and_then(|n| crate::domain::id_number::IdNumber::parse(&n).ok())
+        .filter(|id| crate::domain::upstream::speaks_for(region, id));
+    Ok(number.map(|id| id.expose().to_owned()))
+}
+
 /// RFC 9449 5: a DPoP-bound access token says so in `token_type`.
 pub(super) fn token_type(jkt: Option<&str>) -> &'static str {
     if jkt.is_some() {
@@ -475,7 +494,7 @@ pub(super) fn issue_for_grant(
         .sign_jwt("at+jwt", &at_claims)?;
     let id_token = if scopes.contains(scope::OPENID) {
         let wanted = claims::requested(grant.claims.as_deref(), "id_token");
-        let extra = if wanted.is_empty() {
+        let mut extra = if wanted.is_empty() {
             serde_json::Map::new()
         } else {
             match svc.store.user_by_sub(&grant.sub)? {
@@ -483,6 +502,9 @@ pub(super) fn issue_for_grant(
                 None => return Err(oauth("invalid_grant", "the account no longer exists")),
             }
         };
+        if let Some(number) = home_node_id_number(svc, client, &grant.sub)? {
+            extra.insert("id_number".into(), serde_json::json!(number));
+        }
         let id_claims = tokens::id_token_claims(&tokens::IdTokenInput {
             issuer: &svc.config.issuer,
             client_id: &client.client_id,

@@ -97,20 +97,25 @@ pub async fn authorization_url(
             .set_redirect_uri(redirect_uri(svc)?);
     let verifier = PkceCodeVerifier::new(trip.pkce_verifier.clone());
     let (state, nonce) = (trip.state.clone(), trip.nonce.clone());
-    let mut request = client
+    let request = client
         .authorize_url(
             AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
             move || CsrfToken::new(state),
             move || Nonce::new(nonce),
         )
         .add_scope(Scope::new("profile".into()))
-        .add_scope(Scope::new(crate::domain::scope::ID_NUMBER.into()))
-        // In the signed ID token, not only at userinfo: linking trusts only what is signed.
-        .add_extra_param(
-            "claims",
-            r#"{"id_token":{"id_number":{"essential":true},"name":null,"acr":null}}"#,
-        )
         .set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(&verifier));
+    let mut request = if trip.want_id_number {
+        // In the signed ID token, not only at userinfo: linking trusts only what is signed.
+        request
+            .add_scope(Scope::new(crate::domain::scope::ID_NUMBER.into()))
+            .add_extra_param(
+                "claims",
+                r#"{"id_token":{"id_number":{"essential":true},"name":null,"acr":null}}"#,
+            )
+    } else {
+        request.add_extra_param("claims", r#"{"id_token":{"name":null,"acr":null}}"#)
+    };
     if let Some(code) = &trip.region_hint {
         request = request.add_extra_param("login_hint", super::upstreams::region_hint(code));
     }

@@ -85,11 +85,12 @@ pub fn create(svc: &Services, new: NewUser) -> Result<String, CreateUserError> {
     let lookup = id_lookup(svc, &id);
     svc.store.insert_user(&UserRow {
         sub: sub.clone(),
-        id_number_lookup: lookup,
-        id_number_sealed: svc
-            .secrets
-            .id_seal
-            .seal(id.expose().as_bytes(), sub.as_bytes()),
+        id_number_lookup: Some(lookup),
+        id_number_sealed: Some(
+            svc.secrets
+                .id_seal
+                .seal(id.expose().as_bytes(), sub.as_bytes()),
+        ),
         name: name.to_owned(),
         phone: new.phone,
         email: new.email,
@@ -128,7 +129,7 @@ pub fn find_by_login_name(svc: &Services, login_name: &str) -> Result<Option<Use
 pub fn reveal_id_number(svc: &Services, user: &UserRow) -> Option<String> {
     svc.secrets
         .id_seal
-        .open(&user.id_number_sealed, user.sub.as_bytes())
+        .open(user.id_number_sealed.as_deref()?, user.sub.as_bytes())
         .ok()
         .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
 }

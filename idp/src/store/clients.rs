@@ -95,6 +95,12 @@ impl ClientRow {
             // Not among the keys dynamic registration copies into `metadata`: operators only.
             first_party: self.metadata_flag("first_party"),
             subject: self.subject_type(),
+            federation_region: serde_json::from_str::<serde_json::Value>(&self.metadata)
+                .ok()
+                .and_then(|m| m.get("federation_region")?.as_str().map(str::to_owned))
+                .filter(|c| {
+                    crate::domain::upstream::valid_code(c) && c != crate::domain::upstream::HUB_CODE
+                }),
         })
     }
 }

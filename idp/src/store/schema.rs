@@ -2,8 +2,8 @@
 diesel::table! {
     users (sub) {
         sub -> Text,
-        id_number_lookup -> Text,
-        id_number_sealed -> Binary,
+        id_number_lookup -> Nullable<Text>,
+        id_number_sealed -> Nullable<Binary>,
         name -> Text,
         phone -> Nullable<Text>,
         email -> Nullable<Text>,
@@ -262,6 +262,15 @@ diesel::table! {
         sid -> Text,
         upstream_code -> Text,
         upstream_sid -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    federated_identities (upstream_code, upstream_sub) {
+        upstream_code -> Text,
+        upstream_sub -> Text,
+        sub -> Text,
         created_at -> BigInt,
     }
 }

@@ -1,4 +1,4 @@
-use super::schema::users;
+use super::schema::{federated_identities, users};
 use super::{Store, StoreResult};
 use diesel::prelude::*;
 
@@ -7,9 +7,10 @@ use diesel::prelude::*;
 pub struct UserRow {
     pub sub: String,
     /// Keyed hash of the ID number: finds the account without storing the number in clear.
-    pub id_number_lookup: String,
+    /// None for a roaming account whose ID number no app here has been given.
+    pub id_number_lookup: Option<String>,
     /// The ID number encrypted under a KEK-derived key, released only with consent.
-    pub id_number_sealed: Vec<u8>,
+    pub id_number_sealed: Option<Vec<u8>>,
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -41,6 +42,55 @@ impl Store {
             .select(UserRow::as_select())
             .first(&mut *self.conn()?)
             .optional()?)
+    }
+
+    /// The account here of whoever `upstream_sub` is at the upstream `code`.
+    pub fn federated_user(&self, code: &str, upstream_sub: &str) -> StoreResult<Option<String>> {
+        Ok(federated_identities::table
+            .find((code, upstream_sub))
+            .select(federated_identities::sub)
+            .first(&mut *self.conn()?)
+            .optional()?)
+    }
+
+    pub fn link_federated_user(
+        &self,
+        code: &str,
+        upstream_sub: &str,
+        sub: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        diesel::insert_into(federated_identities::table)
+            .values((
+                federated_identities::upstream_code.eq(code),
+                federated_identities::upstream_sub.eq(upstream_sub),
+                federated_identities::sub.eq(sub),
+                federated_identities::created_at.eq(now),
+            ))
+            .execute(&mut *self.conn()?)?;
+        Ok(())
+    }
+
+    /// Gives a roaming account the ID number an app here was given with the citizen's consent.
+    pub fn set_user_id_number(
+        &self,
+        sub: &str,
+        lookup: &str,
+        sealed: &[u8],
+        now: i64,
+    ) -> StoreResult<bool> {
+        let n = diesel::update(
+            users::table
+                .find(sub)
+                .filter(users::id_number_lookup.is_null()),
+        )
+        .set((
+            users::id_number_lookup.eq(lookup),
+            users::id_number_sealed.eq(sealed),
+            users::updated_at.eq(now),
+        ))
+        .execute(&mut *self.conn()?)?;
+        Ok(n == 1)
     }
 
     pub fn user_by_phone(&self, phone: &str) -> StoreResult<Option<UserRow>> {

@@ -56,12 +56,17 @@ impl Node {
         )
     }
 
-    /// Makes `upstream` this node's upstream `code`, with a client for this node there.
-    fn trust(&self, upstream: &Node, code: &str, name: &str) {
+    /// Makes `upstream` this node's upstream `code`, with a client for this node there (a
+    /// province below the hub names the region it serves).
+    fn trust(&self, upstream: &Node, code: &str, name: &str, region: Option<&str>) {
+        let mut extra = vec!["--scope", "id_number"];
+        if let Some(region) = region {
+            extra.extend(["--federation-region", region]);
+        }
         let (id, secret) = upstream.app(
             &format!("node {code}"),
             &format!("{}/federation/callback", self.base),
-            &["--scope", "id_number"],
+            &extra,
         );
         self.cli(
             &[
@@ -149,8 +154,8 @@ pub async fn federation(http: &reqwest::Client) -> Federation {
         ],
         Some(PASSWORD),
     );
-    hub.trust(&home, "33", "浙江");
-    province.trust(&hub, "00", "国家枢纽");
+    hub.trust(&home, "33", "浙江", None);
+    province.trust(&hub, "00", "国家枢纽", Some("51"));
     let home_app = home.app("home app", REDIRECT, &[]);
     let province_app = province.app("province app", REDIRECT, &[]);
     start(&mut home, false);
@@ -326,7 +331,20 @@ pub async fn roaming_login(http: &reqwest::Client, f: &Federation) -> bool {
     let Some(at_home) = b.submit(http, &url, "/federation/route", &form).await else {
         return false;
     };
-    match password(&mut b, http, at_home).await {
+    let mut next = password(&mut b, http, at_home).await;
+    // The first time, home asks whether the hub may have the ID number (remembered after).
+    if let Some(Stop::Page { url, body }) = &next {
+        if !body.contains(r#"name="decision""#) {
+            return false;
+        }
+        let form = [
+            ("csrf", hidden(body, "csrf")),
+            ("req", hidden(body, "req")),
+            ("decision", "allow".to_owned()),
+        ];
+        next = b.submit(http, &url.clone(), "/consent", &form).await;
+    }
+    match next {
         Some(Stop::Code(code)) => {
             redeem(http, &f.province.base, &f.province_app, &code, &verifier).await
         }

@@ -98,19 +98,24 @@ pub async fn start(
     let probe = probe.is_some();
     let parked = parked.filter(|r| !r.is_empty());
     let looked_up = parked.clone();
-    // What the app asked of the login: (prompt=none, prompt=login, max_age), passed on upstream.
+    // What the app asked of the login: (prompt=none, prompt=login, max_age, the ID number),
+    // passed on upstream.
     let (found, asked) = blocking(&svc, move |s| -> Result<_, Infra> {
         let asked = match &looked_up {
-            Some(id) => {
-                authorize::parked(s, id)?.map(|(r, _)| (r.prompt.none, r.prompt.login, r.max_age))
-            }
-            None => Some((false, false, None)),
+            Some(id) => authorize::parked(s, id)?.map(|(r, _)| {
+                let id_number = r.scopes().contains(crate::domain::scope::ID_NUMBER)
+                    || r.claims
+                        .as_ref()
+                        .is_some_and(|c| c.to_string().contains("\"id_number\""));
+                (r.prompt.none, r.prompt.login, r.max_age, id_number)
+            }),
+            None => Some((false, false, None, false)),
         };
         Ok((load(s, &upstream)?, asked))
     })
     .await?
     .map_err(infra(&browser))?;
-    let Some((silent, force_login, max_age)) = asked else {
+    let Some((silent, force_login, max_age, wants_id_number)) = asked else {
         return Err(explain(&svc, &browser, &FederationError::TripExpired));
     };
     // A probe that cannot even start (upstream off or down) must not keep the citizen from
@@ -137,6 +142,7 @@ pub async fn start(
     trip.probe = probe;
     trip.force_login = force_login;
     trip.max_age = max_age;
+    trip.want_id_number |= wants_id_number;
     trip.region_hint = home.filter(|h| crate::domain::upstream::valid_code(h));
     let url = match upstream_oidc::authorization_url(&svc, &row, &trip).await {
         Ok(url) => url,

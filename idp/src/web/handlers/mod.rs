@@ -243,6 +243,12 @@ pub fn render_outcome(
         Outcome::Respond(resp) => Ok(respond(svc, browser, ui_locales, resp)),
         Outcome::Login { request_id, .. } => Ok(see_other(format!("/login?req={request_id}"))),
         Outcome::Consent { request_id, .. } => Ok(see_other(format!("/consent?req={request_id}"))),
+        Outcome::FromUpstream {
+            request_id,
+            upstream,
+        } => Ok(see_other(format!(
+            "/federation/start?upstream={upstream}&req={request_id}"
+        ))),
         Outcome::ErrorPage(why) => {
             tracing::info!(reason = %why, "authorization request refused without redirect");
             Err(page_error(
