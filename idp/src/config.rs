@@ -47,6 +47,9 @@ pub struct Config {
     /// asks the hub silently only when a browser carries it, so a citizen who is logged in
     /// nowhere goes straight to the local login page and never touches the hub. Unset: always ask.
     pub federation_hint_domain: Option<String>,
+    /// Licence types beyond (or replacing) the six built in (IDP_LICENCE_TYPES_FILE): a JSON
+    /// array shaped like `idp/src/domain/licence_types.json`.
+    pub licence_types_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             roaming_upstream: None,
             qr_events_bind: None,
             federation_hint_domain: None,
+            licence_types_file: None,
         }
     }
 }
@@ -156,6 +160,9 @@ impl Config {
             self.federation_hint_domain =
                 Some(v.trim().trim_start_matches('.').to_ascii_lowercase())
                     .filter(|v| !v.is_empty());
+        }
+        if let Some(v) = var("IDP_LICENCE_TYPES_FILE") {
+            self.licence_types_file = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
         }
         if let Some(v) = var("IDP_QR_EVENTS_BIND") {
             self.qr_events_bind = Some(v.trim().to_owned()).filter(|v| !v.is_empty());

@@ -1,6 +1,7 @@
 //! Everything a flow needs, built once at start-up and shared by every request.
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::domain::licence_type::LicenceTypes;
 use crate::flows::audit::AuditLog;
 use crate::flows::counters::Counters;
 use crate::flows::keyring::{Keyring, KeyringError};
@@ -29,6 +30,10 @@ pub struct Secrets {
     pub federation_state: Kek,
     /// Keys pairwise subject identifiers (see `domain::subject`).
     pub pairwise: Zeroizing<[u8; 32]>,
+    /// Seals licence holders' numbers and claims at rest.
+    pub licence_seal: Kek,
+    /// Keys the credential endpoint's `c_nonce` values (see `flows::vci`).
+    pub vci_nonce: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -49,6 +54,8 @@ impl Secrets {
             upstream_seal: Kek::from_bytes(*kek.derive("upstream-secret-seal")),
             federation_state: Kek::from_bytes(*kek.derive("federation-state")),
             pairwise: kek.derive("pairwise-subject"),
+            licence_seal: Kek::from_bytes(*kek.derive("licence-seal")),
+            vci_nonce: kek.derive("vci-nonce"),
         }
     }
 }
@@ -73,6 +80,10 @@ pub struct Services {
     pub webauthn: Option<webauthn_rs::Webauthn>,
     /// Upstream identity providers' discovery documents (see `flows::upstream_oidc`).
     pub federation_metadata: crate::flows::upstream_oidc::MetadataCache,
+    /// The kinds of electronic licence this node issues (see `domain::licence_type`).
+    pub licence_types: crate::domain::licence_type::LicenceTypes,
+    /// The licence issuer's key and certificates, loaded on first use.
+    pub licence_issuer: crate::flows::licence_issuer::IssuerCell,
 }
 
 pub type Shared = Arc<Services>;
@@ -89,6 +100,8 @@ pub enum StartError {
     Webauthn(String),
     #[error("signing keys: {0}")]
     Keyring(#[from] KeyringError),
+    #[error("{0}")]
+    LicenceTypes(String),
 }
 
 impl Services {
@@ -101,6 +114,13 @@ impl Services {
                 "passkeys are off: the issuer's host is not a domain (set IDP_WEBAUTHN_RP_ID)"
             );
         }
+        let licence_types = match &config.licence_types_file {
+            None => LicenceTypes::built_in(),
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| LicenceTypes::with_operator_file(&text).map_err(|e| e.to_string()))
+                .map_err(|e| StartError::LicenceTypes(format!("{}: {e}", path.display())))?,
+        };
         let store = Store::open(&config.database_url, config.pool_size)?;
         store.migrate()?;
         let kek = load_kek(&config)?;
@@ -119,6 +139,8 @@ impl Services {
             webauthn,
             qr_hub: Default::default(),
             federation_metadata: Default::default(),
+            licence_types,
+            licence_issuer: Default::default(),
             outbound_slots: tokio::sync::Semaphore::new(crate::flows::outbound::MAX_CONCURRENT),
             passwords: crate::flows::password_pool::PasswordPool::start(
                 std::thread::available_parallelism()

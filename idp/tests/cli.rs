@@ -524,3 +524,135 @@ fn a_kek_is_created_private_with_a_warning_when_none_is_configured() {
         "the same keys, unsealed with the same KEK"
     );
 }
+
+#[test]
+fn licences_are_imported_all_or_nothing_offered_and_revoked() {
+    let op = Operator::new();
+    let citizen = common::id_number(51, 9);
+    let file = op.dir.path().join("licences.json");
+    let write = |records: serde_json::Value| std::fs::write(&file, records.to_string()).unwrap();
+    let good = serde_json::json!({"type": "resident_id", "holder": citizen, "claims": {
+        "name": "赵六", "sex": "男", "birth_date": "1980-01-10", "address": "四川省成都市武侯区某街道 1 号",
+        "issuing_authority": "成都市公安局武侯分局"}, "valid_until": "2040-12-31"});
+    let company = serde_json::json!({"type": "business_licence", "holder": "91330100799655058B",
+        "claims": {"company_name": "某某有限公司", "company_type": "有限责任公司", "legal_representative": "赵六",
+        "established": "2007-03-26", "address": "杭州市", "business_scope": "软件"}});
+
+    // One wrong record among good ones: nothing is imported, every problem is reported.
+    write(
+        serde_json::json!([good, {"type": "resident_id", "holder": "510105198001100001",
+        "claims": {"name": "x"}}, {"type": "passport", "holder": citizen, "claims": {}}]),
+    );
+    let run = op.run(&["licence", "import", file.to_str().unwrap()], None);
+    assert!(!run.ok);
+    for expected in [
+        "nothing imported: 2 of 3 records are wrong",
+        "record 1: holder:",
+        "record 1: claims.sex: required",
+        "record 2: type: unknown licence type",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    let count = |conn: &mut SqliteConnection| -> i64 {
+        idp::store::schema::licences::table
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    assert_eq!(count(&mut op.db()), 0);
+    let run = op.run(&["licence", "import", "/no/such/file.json"], None);
+    assert!(
+        !run.ok && run.stderr.contains("/no/such/file.json"),
+        "{}",
+        run.stderr
+    );
+
+    write(serde_json::json!([good, company]));
+    let imported = op.ok(&["licence", "import", file.to_str().unwrap()]);
+    assert_eq!(imported.as_array().unwrap().len(), 2, "{imported}");
+    assert_eq!(imported[0]["type"], "resident_id");
+    assert_eq!(imported[0]["holder"], citizen.as_str());
+    assert_eq!(imported[1]["holder"], "91330100799655058B");
+    let id = imported[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(count(&mut op.db()), 2);
+    // Claims are sealed at rest: the address is nowhere in the database file.
+    let bytes = std::fs::read(op.db_path()).unwrap();
+    let needle = "四川省成都市武侯区".as_bytes();
+    assert!(
+        !bytes.windows(needle.len()).any(|w| w == needle),
+        "a claim is stored in clear"
+    );
+
+    let offer = op.ok(&[
+        "licence",
+        "offer",
+        "--id-number",
+        &citizen,
+        "--type",
+        "resident_id",
+    ]);
+    assert!(offer["offer"]
+        .as_str()
+        .unwrap()
+        .starts_with("openid-credential-offer://?credential_offer="));
+    assert_eq!(offer["tx_code"].as_str().unwrap().len(), 6);
+    let run = op.run(
+        &[
+            "licence",
+            "offer",
+            "--id-number",
+            &citizen,
+            "--type",
+            "driving_licence",
+        ],
+        None,
+    );
+    assert!(
+        !run.ok && run.stderr.contains("no active licence"),
+        "{}",
+        run.stderr
+    );
+
+    assert_eq!(op.ok(&["licence", "suspend", &id])["state"], "suspended");
+    let run = op.run(
+        &[
+            "licence",
+            "offer",
+            "--id-number",
+            &citizen,
+            "--type",
+            "resident_id",
+        ],
+        None,
+    );
+    assert!(!run.ok, "a suspended licence is not offered");
+    assert_eq!(op.ok(&["licence", "reinstate", &id])["state"], "active");
+    assert_eq!(op.ok(&["licence", "revoke", &id])["state"], "revoked");
+    let run = op.run(&["licence", "reinstate", &id], None);
+    assert!(
+        !run.ok && run.stderr.contains("revocation is final"),
+        "{}",
+        run.stderr
+    );
+    let run = op.run(&["licence", "revoke", "lic_nosuch"], None);
+    assert!(
+        !run.ok && run.stderr.contains("no licence has that id"),
+        "{}",
+        run.stderr
+    );
+
+    // The root certificate is made once and stays the same.
+    let pem = op.run(&["keys", "root-ca"], None);
+    assert!(pem.ok, "{}", pem.stderr);
+    assert!(
+        pem.stdout.starts_with("-----BEGIN CERTIFICATE-----"),
+        "{}",
+        pem.stdout
+    );
+    assert_eq!(op.run(&["keys", "root-ca"], None).stdout, pem.stdout);
+    let der = keys::der_from_pem(&pem.stdout).unwrap();
+    assert!(
+        wallet_verifier::sd_jwt::Verifier::new(vec![der]).is_ok(),
+        "a usable trust anchor"
+    );
+}

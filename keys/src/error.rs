@@ -31,3 +31,9 @@ impl From<josekit::JoseError> for KeyError {
         KeyError::Crypto(e.to_string())
     }
 }
+
+impl From<openssl::error::ErrorStack> for KeyError {
+    fn from(e: openssl::error::ErrorStack) -> Self {
+        KeyError::Crypto(e.to_string())
+    }
+}

@@ -1,11 +1,13 @@
 //! All private key material of the provider: the key-encryption key (KEK) that
 //! seals everything at rest, signing keys with cached signers, public key sets
-//! (JWKS), and strict JWS verification.
+//! (JWKS), strict JWS verification, and the X.509 certificates of the national root and
+//! the licence issuers ([`ca`]).
 //!
 //! Pure: no I/O except [`Kek::load`] / [`Kek::load_or_create`], no clock
 //! (callers pass `now` to [`check_time`]).
 
 mod alg;
+pub mod ca;
 mod error;
 mod jwt;
 mod kek;
@@ -14,6 +16,7 @@ mod signing_key;
 mod verifying_key;
 
 pub use alg::Alg;
+pub use ca::{der_from_pem, issuer_certificate, leaf_certificate, pem, root_certificate};
 pub use error::KeyError;
 pub use jwt::{
     check_time, half_hash, peek_header, verify_jwt, verify_self_signed, VerifiedJwt, MAX_TOKEN_LEN,

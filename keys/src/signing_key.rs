@@ -169,6 +169,33 @@ impl SigningKey {
         self.sign_with_header(&header, payload)
     }
 
+    /// Compact JWS with header `{"alg","typ", ...extra}` and no `kid` unless `extra` has one:
+    /// e.g. `x5c` for an SD-JWT VC, or nothing more for a KB-JWT, whose key the verifier
+    /// already knows. `extra` may not set `alg` or `typ`.
+    pub fn sign_jwt_with_header(
+        &self,
+        typ: &str,
+        extra: &Map<String, Value>,
+        payload: &Map<String, Value>,
+    ) -> Result<String, KeyError> {
+        if extra.contains_key("alg") || extra.contains_key("typ") {
+            return Err(KeyError::InvalidKey(
+                "extra header members may not set alg or typ".into(),
+            ));
+        }
+        let mut header = Map::with_capacity(extra.len() + 2);
+        header.insert("alg".into(), self.alg.as_str().into());
+        header.insert("typ".into(), typ.into());
+        header.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let header = serde_json::to_vec(&header).map_err(|e| KeyError::Crypto(e.to_string()))?;
+        self.sign_with_header(&header, payload)
+    }
+
+    /// PKCS#8 DER of the private key, for building certificates (see `ca`).
+    pub(crate) fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
     fn sign_with_header(
         &self,
         header: &[u8],

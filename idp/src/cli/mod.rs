@@ -2,6 +2,7 @@
 //! same database while `idp serve` runs; each prints one JSON document on standard output.
 #![allow(clippy::print_stdout)]
 
+mod licence;
 mod province;
 
 use crate::clock::SystemClock;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Federation: the identity providers citizens are sent home to (or the hub, code 00).
     #[command(subcommand)]
     Province(province::ProvinceCommand),
+    /// Electronic licences (电子证照): the registry and its states.
+    #[command(subcommand)]
+    Licence(licence::LicenceCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +178,8 @@ pub enum KeysCommand {
     /// New signing keys sign from now on; old ones stay published until their tokens expire.
     Rotate,
     List,
+    /// The national root certificate (PEM) that licence verifiers trust; made on first use.
+    RootCa,
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +244,7 @@ pub fn run(command: Command, config: Config) -> Result<(), CliError> {
         }
         Command::Client(c) => client(c, config),
         Command::Province(c) => province::run(c, config),
+        Command::Licence(c) => licence::run(c, config),
         Command::Keys(KeysCommand::Rotate) => {
             let svc = open(config)?;
             let window = keyring::publish_window(
@@ -258,6 +265,12 @@ pub fn run(command: Command, config: Config) -> Result<(), CliError> {
                 "{}",
                 json!({ "active": kids, "previous_published_for_seconds": window })
             );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::RootCa) => {
+            let svc = open(config)?;
+            let issuer = crate::flows::licence_issuer::issuer(&svc).map_err(err)?;
+            print!("{}", keys::pem(&issuer.root_der));
             Ok(())
         }
         Command::Keys(KeysCommand::List) => {

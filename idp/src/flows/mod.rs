@@ -8,11 +8,14 @@ pub mod client_auth;
 pub mod client_keys;
 pub mod clients;
 pub mod counters;
+pub mod credentials;
 pub mod device;
 pub mod devices;
 pub mod dpop;
 pub mod federation;
 pub mod keyring;
+pub mod licence_issuer;
+pub mod licences;
 pub mod login;
 pub mod logout;
 pub mod outbound;
@@ -24,6 +27,7 @@ pub mod registration;
 pub mod request_object;
 pub mod sectors;
 pub mod sessions;
+pub mod status_lists;
 pub mod subjects;
 pub mod token;
 pub mod token_check;
@@ -31,6 +35,7 @@ pub mod token_exchange;
 pub mod upstream_oidc;
 pub mod upstreams;
 pub mod users;
+pub mod vci;
 
 use crate::store::StoreError;
 
@@ -43,4 +48,7 @@ pub enum Infra {
     Audit(#[from] audit::AuditError),
     #[error("signing failed: {0}")]
     Sign(#[from] keys::KeyError),
+    /// Stored data that cannot be what this code wrote (a different KEK, a damaged row).
+    #[error("stored data is damaged: {0}")]
+    Corrupt(&'static str),
 }

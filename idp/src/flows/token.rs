@@ -111,6 +111,10 @@ pub fn exchange(
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| oauth("invalid_request", "grant_type is required"))?;
+    // OpenID4VCI: the wallet is anonymous; the pre-authorized code is the credential.
+    if grant_type == super::vci::PRE_AUTHORIZED_GRANT {
+        return super::vci::redeem(svc, params);
+    }
     let grant: GrantType = match grant_type.parse() {
         Ok(g) => g,
         Err(_) => {

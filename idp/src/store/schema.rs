@@ -274,3 +274,60 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    status_lists (id) {
+        id -> Text,
+        capacity -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    licences (id) {
+        id -> Text,
+        licence_type -> Text,
+        holder_lookup -> Text,
+        holder_sealed -> Binary,
+        claims_sealed -> Binary,
+        valid_from -> BigInt,
+        valid_until -> BigInt,
+        state -> Text,
+        status_list -> Text,
+        status_idx -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    licence_certificates (role) {
+        role -> Text,
+        cert_der -> Binary,
+        sealed_private -> Binary,
+        kek_id -> Text,
+        not_after -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    credential_offers (code_hash) {
+        code_hash -> Text,
+        licence_id -> Text,
+        tx_code_hash -> Text,
+        failed_attempts -> BigInt,
+        expires_at -> BigInt,
+        spent_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    credential_tokens (token_hash) {
+        token_hash -> Text,
+        licence_id -> Text,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+    }
+}

@@ -3,6 +3,9 @@
 //!   wallet login --issuer URL --client-id ID --id-number N --password-stdin
 //!   wallet scan URL_OR_PAYLOAD [--approve | --deny]
 //!   wallet devices
+//!   wallet licence receive OFFER --tx-code CODE
+//!   wallet licence list
+//!   wallet licence present ID --claims a,b [--audience A] [--nonce N] [--qr]
 //!
 //! State (device key sealed under `wallet.kek`, tokens) lives in `--state FILE` (wallet.json).
 #![allow(clippy::print_stdout)]
@@ -58,6 +61,39 @@ enum Command {
     },
     /// The citizen's bound devices.
     Devices,
+    /// Electronic licences (电子证照) in this wallet.
+    #[command(subcommand)]
+    Licence(LicenceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LicenceCommand {
+    /// Receive the licence a credential offer names (`openid-credential-offer://...`), with the
+    /// transaction code the counter gave.
+    Receive {
+        offer: String,
+        #[arg(long)]
+        tx_code: String,
+    },
+    /// The licences kept here (claim names only).
+    List,
+    /// Show a licence: only the named claims, bound to this wallet by a key-binding JWT.
+    /// Without a verifier's request, the audience is the shown-at-a-counter one and the nonce
+    /// is the wallet's own (a verifier then accepts it only while fresh).
+    Present {
+        /// The licence's id or type (see `wallet licence list`).
+        id: String,
+        /// Claims to disclose, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        claims: Vec<String>,
+        #[arg(long, default_value = wallet_verifier::licences::SHOWN_AUDIENCE)]
+        audience: String,
+        #[arg(long)]
+        nonce: Option<String>,
+        /// Also draw it as a QR code on standard error (扫码亮证).
+        #[arg(long)]
+        qr: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +102,8 @@ enum WalletError {
     App(#[from] app::AppError),
     #[error(transparent)]
     State(#[from] state::StateError),
+    #[error(transparent)]
+    Licence(#[from] wallet_verifier::licences::LicenceError),
     #[error("{0}")]
     Usage(String),
 }
@@ -137,6 +175,70 @@ async fn run(cli: Cli) -> Result<Value, WalletError> {
                 app::call(&mut st, &key, reqwest::Method::GET, "/app/devices", None).await?;
             state::save(&cli.state, &st)?;
             expect_ok(status, answer)
+        }
+        Command::Licence(command) => licence(&cli.state, command).await,
+    }
+}
+
+async fn licence(
+    state_path: &std::path::Path,
+    command: LicenceCommand,
+) -> Result<Value, WalletError> {
+    use wallet_verifier::licences;
+    let (kek, _) =
+        keys::Kek::load_or_create(&state::kek_path(state_path)).map_err(state::StateError::from)?;
+    let store = licences::store_path(state_path);
+    let mut kept = licences::load(&store)?;
+    match command {
+        LicenceCommand::Receive { offer, tx_code } => {
+            let received =
+                licences::receive(&offer, &tx_code, &kek, wallet_verifier::dpop::now()).await?;
+            let summary = licences::summary(&received);
+            kept.push(received);
+            licences::save(&store, &kept)?;
+            Ok(summary)
+        }
+        LicenceCommand::List => Ok(Value::Array(kept.iter().map(licences::summary).collect())),
+        LicenceCommand::Present {
+            id,
+            claims,
+            audience,
+            nonce,
+            qr,
+        } => {
+            let licence = licences::find(&kept, &id)?;
+            let nonce = nonce.unwrap_or_else(|| keys::random_token(16));
+            let claims: Vec<&str> = claims
+                .iter()
+                .map(|c| c.trim())
+                .filter(|c| !c.is_empty())
+                .collect();
+            let shown = licences::present(
+                licence,
+                &claims,
+                &audience,
+                &nonce,
+                &kek,
+                wallet_verifier::dpop::now(),
+            )?;
+            if qr {
+                let code = qrcode::QrCode::with_error_correction_level(
+                    shown.as_bytes(),
+                    qrcode::EcLevel::L,
+                )
+                .map_err(|e| {
+                    WalletError::Usage(format!(
+                        "too long for a QR code ({e}, {} characters): show fewer claims",
+                        shown.len()
+                    ))
+                })?;
+                let drawn = code
+                    .render::<qrcode::render::unicode::Dense1x2>()
+                    .quiet_zone(true)
+                    .build();
+                eprintln!("{drawn}");
+            }
+            Ok(Value::String(shown))
         }
     }
 }

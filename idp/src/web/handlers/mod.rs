@@ -8,6 +8,7 @@ mod discovery;
 mod federation;
 mod federation_logout;
 mod health;
+mod licences;
 mod login;
 mod logout;
 mod prefs;
@@ -15,6 +16,7 @@ pub(crate) mod qr;
 mod register;
 mod token;
 mod userinfo;
+mod vci;
 mod webauthn;
 
 use super::browser::{with_cookie, Browser};
@@ -35,6 +37,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(discovery::configuration),
         )
         .route("/jwks", web::get().to(discovery::jwks))
+        .route(
+            "/.well-known/jwt-vc-issuer",
+            web::get().to(licences::jwt_vc_issuer),
+        )
+        .route("/status-lists/{id}", web::get().to(licences::status_list))
+        .route(
+            "/.well-known/openid-credential-issuer",
+            web::get().to(vci::metadata),
+        )
+        .route("/credential/nonce", web::post().to(vci::nonce))
+        .route("/credential", web::post().to(vci::credential))
         .route("/authorize", web::get().to(authorize::get))
         .route("/authorize", web::post().to(authorize::post))
         .route("/authorize/resume", web::get().to(authorize::resume))

@@ -1,0 +1,369 @@
+//! OpenID for Verifiable Credential Issuance as a wallet speaks it over HTTP: an offer with a
+//! pre-authorized code and a transaction code, the token endpoint, the nonce endpoint, and the
+//! credential endpoint with proofs of possession; and every way a request can be wrong.
+#![allow(clippy::unwrap_used)]
+mod common;
+
+use common::{id_number, TestServer};
+use idp::clock::Clock as _;
+use idp::domain::licence::{Holder, ImportRecord};
+use idp::flows::{licence_issuer, licences, vci};
+use serde_json::{json, Value};
+use wallet_verifier::sd_jwt::{present, Expect, StatusCheck, Verifier};
+
+const GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+
+struct Counter {
+    server: TestServer,
+    http: reqwest::Client,
+    citizen: String,
+}
+
+impl Counter {
+    async fn open() -> Self {
+        let server = TestServer::start().await;
+        let citizen = id_number(44, 3);
+        let record: ImportRecord = serde_json::from_value(json!({
+            "type": "medical_insurance", "holder": citizen,
+            "claims": {"name": "王五", "insured_region": "广州市", "insurance_type": "城乡居民医保"}}))
+        .unwrap();
+        server
+            .with(move |s| {
+                licences::import(s, &[record], "operator:test")
+                    .unwrap()
+                    .unwrap()
+            })
+            .await;
+        Self {
+            server,
+            http: reqwest::Client::new(),
+            citizen,
+        }
+    }
+
+    /// (pre-authorized code, transaction code), from the offer URI as a wallet parses it.
+    async fn offer(&self) -> (String, String) {
+        let holder =
+            Holder::Person(idp::domain::id_number::IdNumber::parse(&self.citizen).unwrap());
+        let offer = self
+            .server
+            .with(move |s| {
+                vci::offer(s, &holder, "medical_insurance", "operator:test")
+                    .unwrap()
+                    .unwrap()
+            })
+            .await;
+        let url = url::Url::parse(&offer.offer).unwrap();
+        assert_eq!(url.scheme(), "openid-credential-offer");
+        let (_, body) = url
+            .query_pairs()
+            .find(|(k, _)| k == "credential_offer")
+            .unwrap();
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["credential_issuer"], json!(self.server.base));
+        assert_eq!(
+            body["credential_configuration_ids"],
+            json!(["medical_insurance"])
+        );
+        let grant = &body["grants"][GRANT];
+        assert_eq!(grant["tx_code"]["length"], 6);
+        assert_eq!(offer.tx_code.len(), 6);
+        (
+            grant["pre-authorized_code"].as_str().unwrap().to_owned(),
+            offer.tx_code,
+        )
+    }
+
+    async fn token(&self, form: &[(&str, &str)]) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.server.url("/token"))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn redeem(&self, code: &str, tx_code: &str) -> (u16, Value) {
+        self.token(&[
+            ("grant_type", GRANT),
+            ("pre-authorized_code", code),
+            ("tx_code", tx_code),
+        ])
+        .await
+    }
+
+    async fn nonce(&self) -> String {
+        let r = self
+            .http
+            .post(self.server.url("/credential/nonce"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        r.json::<Value>().await.unwrap()["c_nonce"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn proof(&self, key: &keys::SigningKey, aud: &str, nonce: &str, typ: &str) -> String {
+        let claims = json!({"aud": aud, "iat": self.server.clock.now(), "nonce": nonce});
+        key.sign_self_contained(typ, claims.as_object().unwrap())
+            .unwrap()
+    }
+
+    async fn credential(&self, token: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.server.url("/credential"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A fresh access token for the licence.
+    async fn access_token(&self) -> String {
+        let (code, tx) = self.offer().await;
+        let (status, body) = self.redeem(&code, &tx).await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+#[actix_rt::test]
+async fn a_wallet_receives_a_licence_from_an_offer_and_a_verifier_accepts_it() {
+    let counter = Counter::open().await;
+    let meta: Value = reqwest::get(counter.server.url("/.well-known/openid-credential-issuer"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["credential_issuer"], json!(counter.server.base));
+    let config = &meta["credential_configurations_supported"]["medical_insurance"];
+    assert_eq!(config["format"], "dc+sd-jwt");
+    assert_eq!(config["vct"], "urn:cn:gov:licence:medical-insurance:1");
+    assert_eq!(
+        meta["credential_endpoint"],
+        json!(counter.server.url("/credential"))
+    );
+
+    let (code, tx) = counter.offer().await;
+    let (status, token) = counter.redeem(&code, &tx).await;
+    assert_eq!(status, 200, "{token}");
+    assert_eq!(token["token_type"], "Bearer");
+    // The code is spent: a second redemption fails.
+    let (status, again) = counter.redeem(&code, &tx).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    let wallet = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let second = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let nonce = counter.nonce().await;
+    let body = json!({"credential_configuration_id": "medical_insurance", "proofs": {"jwt": [
+        counter.proof(&wallet, &counter.server.base, &nonce, vci::PROOF_TYP),
+        counter.proof(&second, &counter.server.base, &nonce, vci::PROOF_TYP)]}});
+    let (status, issued) = counter
+        .credential(token["access_token"].as_str().unwrap(), body)
+        .await;
+    assert_eq!(status, 200, "{issued}");
+    let credentials = issued["credentials"].as_array().unwrap();
+    assert_eq!(credentials.len(), 2, "one credential per proof");
+
+    let root = counter
+        .server
+        .with(|s| licence_issuer::issuer(s).unwrap().root_der.clone())
+        .await;
+    let verifier = Verifier::new(vec![root]).unwrap();
+    let now = counter.server.clock.now();
+    let shown = present(
+        credentials[0]["credential"].as_str().unwrap(),
+        &["insured_region"],
+        &wallet,
+        "aud",
+        "n",
+        now,
+    )
+    .unwrap();
+    let expect = Expect {
+        nonce: "n",
+        audience: "aud",
+        now,
+        max_age_secs: 60,
+        status: StatusCheck::Skip,
+    };
+    let verified = verifier.verify(&shown, &expect).unwrap();
+    assert_eq!(verified.claims["insured_region"], "广州市");
+    assert_eq!(verified.holder_thumbprint, wallet.verifier().thumbprint());
+    // The second credential is bound to the second key, not the first.
+    let wrong = present(
+        credentials[1]["credential"].as_str().unwrap(),
+        &["name"],
+        &wallet,
+        "aud",
+        "n",
+        now,
+    )
+    .unwrap();
+    assert!(verifier.verify(&wrong, &expect).is_err());
+    counter.server.stop().await;
+}
+
+#[actix_rt::test]
+async fn the_transaction_code_is_checked_before_the_code_is_spent_and_guessing_burns_it() {
+    let counter = Counter::open().await;
+    let (code, tx) = counter.offer().await;
+    let (status, body) = counter
+        .token(&[("grant_type", GRANT), ("pre-authorized_code", &code)])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    let wrong = if tx == "000000" { "000001" } else { "000000" };
+    let (status, body) = counter.redeem(&code, wrong).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    // One wrong guess spent nothing.
+    let (status, body) = counter.redeem(&code, &tx).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (code, tx) = counter.offer().await;
+    for _ in 0..5 {
+        let (status, _) = counter.redeem(&code, wrong).await;
+        assert_eq!(status, 400);
+    }
+    let (status, body) = counter.redeem(&code, &tx).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "five guesses burn the offer: {body}"
+    );
+
+    let (code, tx) = counter.offer().await;
+    counter.server.clock.advance(601);
+    let (status, body) = counter.redeem(&code, &tx).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "expired: {body}"
+    );
+    let (status, body) = counter.redeem("no-such-code", &tx).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    counter.server.stop().await;
+}
+
+#[actix_rt::test]
+async fn every_bad_credential_request_gets_its_own_error_and_nothing_is_issued() {
+    let counter = Counter::open().await;
+    let token = counter.access_token().await;
+    let wallet = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let base = counter.server.base.clone();
+    let nonce = counter.nonce().await;
+    let good_proof = counter.proof(&wallet, &base, &nonce, vci::PROOF_TYP);
+    let request = |proof: &str| json!({"credential_configuration_id": "medical_insurance", "proofs": {"jwt": [proof]}});
+
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"credential_configuration_id": "resident_id", "proofs": {"jwt": [good_proof]}}),
+            "unknown_credential_configuration",
+        ),
+        (
+            json!({"proofs": {"jwt": [good_proof]}}),
+            "invalid_credential_request",
+        ),
+        (
+            json!({"credential_configuration_id": "medical_insurance"}),
+            "invalid_proof",
+        ),
+        (
+            json!({"credential_configuration_id": "medical_insurance", "proof": {"proof_type": "jwt", "jwt": good_proof}}),
+            "invalid_credential_request",
+        ),
+        (
+            request(&counter.proof(&wallet, "https://elsewhere.example", &nonce, vci::PROOF_TYP)),
+            "invalid_proof",
+        ),
+        (
+            request(&counter.proof(&wallet, &base, &nonce, "JWT")),
+            "invalid_proof",
+        ),
+        (
+            request(&counter.proof(&wallet, &base, "forged.9999999999.AAAA", vci::PROOF_TYP)),
+            "invalid_nonce",
+        ),
+        (request("not.a.jwt"), "invalid_proof"),
+        (json!(["not", "an", "object"]), "invalid_credential_request"),
+    ];
+    for (body, expected) in cases {
+        let (status, answer) = counter.credential(&token, body.clone()).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some(expected)),
+            "{body}: {answer}"
+        );
+    }
+    // An expired nonce is refused as such.
+    counter.server.clock.advance(301);
+    let token = counter.access_token().await;
+    let (status, answer) = counter
+        .credential(
+            &token,
+            request(&counter.proof(&wallet, &base, &nonce, vci::PROOF_TYP)),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("invalid_nonce")),
+        "{answer}"
+    );
+
+    // Tokens: none, unknown, expired.
+    let r = reqwest::Client::new()
+        .post(counter.server.url("/credential"))
+        .json(&request(&good_proof))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let (status, _) = counter
+        .credential("no-such-token", request(&good_proof))
+        .await;
+    assert_eq!(status, 401);
+    counter.server.clock.advance(301);
+    let fresh = counter.nonce().await;
+    let (status, _) = counter
+        .credential(
+            &token,
+            request(&counter.proof(&wallet, &base, &fresh, vci::PROOF_TYP)),
+        )
+        .await;
+    assert_eq!(status, 401, "the access token lived five minutes");
+
+    let issued: i64 = counter
+        .server
+        .with(|s| {
+            s.store
+                .audit_recent(Some("licence.issued"), 10)
+                .unwrap()
+                .len() as i64
+        })
+        .await;
+    assert_eq!(issued, 0, "nothing was issued");
+    counter.server.stop().await;
+}
