@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used)]
 mod common;
 
-use common::{id_number, TestServer};
+use common::browser::{query_of, Browser};
+use common::flow::{self, authorize_url, userinfo};
+use common::{id_number, ClientSpec, TestServer, PASSWORD};
 use idp::clock::Clock as _;
 use idp::domain::licence::{ImportRecord, LicenceAction};
 use idp::flows::{credentials, licence_issuer, licences};
@@ -283,5 +285,126 @@ async fn verifiers_find_the_issuer_and_nothing_else() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"], "not_found", "{path}");
     }
+    server.stop().await;
+}
+
+/// 一证通办: with the citizen's yes on the consent page, an app reads the licences of the types
+/// it is registered for at userinfo, and nothing of anyone else's or of other types.
+#[actix_rt::test]
+async fn an_app_prefills_a_form_from_the_licences_the_citizen_agrees_to_release() {
+    let server = TestServer::start().await;
+    let citizen = id_number(33, 9);
+    let other = id_number(33, 10);
+    server.user(&citizen, PASSWORD).await;
+    let mut mine = records(&citizen);
+    mine.extend(records(&other));
+    let imported = import(&server, mine).await;
+    // The citizen's vehicle licence is suspended: not released.
+    let vehicle = imported
+        .iter()
+        .find(|l| l.licence_type == "vehicle_licence" && l.holder == citizen)
+        .unwrap()
+        .id
+        .clone();
+    server
+        .with(move |s| {
+            licences::change(s, &vehicle, LicenceAction::Suspend, "operator:test")
+                .unwrap()
+                .unwrap()
+        })
+        .await;
+    let scopes = "openid licence:driving_licence licence:vehicle_licence licence:resident_id";
+    let app = server
+        .client(ClientSpec {
+            scopes: [
+                "openid",
+                "licence:driving_licence",
+                "licence:vehicle_licence",
+            ]
+            .map(String::from)
+            .to_vec(),
+            first_party: true,
+            ..ClientSpec::default()
+        })
+        .await;
+    let discovery: Value = reqwest::get(server.url("/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(discovery["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("licence:driving_licence")));
+
+    // Even a first-party app shows the consent page for licences, naming the licence.
+    let browser = Browser::new(&server.base);
+    let url = authorize_url(&server, &app, &[("scope", scopes)]);
+    flow::login(&browser, &citizen, PASSWORD).await;
+    let page = browser.follow(browser.get(&url).await).await;
+    assert!(
+        page.body.contains("您的电子证照（敏感信息）：驾驶证"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("居民身份证"),
+        "a scope the app is not registered for is dropped"
+    );
+    let landed = browser
+        .submit(&page, "decision", &[("decision", "allow")])
+        .await;
+    let code = query_of(landed.location.as_deref().unwrap())["code"].clone();
+    let tokens = flow::redeem(&server, &app, &code, &[]).await;
+    assert_eq!(
+        tokens.json["scope"],
+        "licence:driving_licence licence:vehicle_licence openid"
+    );
+    let info = userinfo(&server, Some(&tokens.str("access_token"))).await;
+    let released = info.json["licences"].as_object().unwrap();
+    assert_eq!(
+        released.keys().collect::<Vec<_>>(),
+        ["driving_licence"],
+        "{}",
+        info.json
+    );
+    let driving = &released["driving_licence"][0];
+    assert_eq!(driving["vehicle_class"], "C1");
+    assert_eq!(
+        driving["licence_number"],
+        json!(citizen),
+        "the holder claim, the citizen's own"
+    );
+    assert_eq!(
+        released["driving_licence"].as_array().unwrap().len(),
+        1,
+        "not the other citizen's"
+    );
+
+    // Declined: nothing is released.
+    let fresh = Browser::new(&server.base);
+    flow::login(&fresh, &citizen, PASSWORD).await;
+    let url = authorize_url(&server, &app, &[("scope", scopes), ("prompt", "consent")]);
+    let page = fresh.follow(fresh.get(&url).await).await;
+    let landed = fresh
+        .submit(&page, "decision", &[("decision", "deny")])
+        .await;
+    assert_eq!(
+        query_of(landed.location.as_deref().unwrap())["error"],
+        "access_denied"
+    );
+    // A client acting for itself can never hold a licence scope.
+    let r = flow::as_client(
+        &server,
+        &app,
+        "/token",
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "licence:driving_licence"),
+        ],
+    )
+    .await;
+    assert_eq!(r.error(), "invalid_scope");
     server.stop().await;
 }

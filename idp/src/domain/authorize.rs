@@ -184,7 +184,10 @@ pub fn validate(
         ));
     }
     let mut scopes = ScopeSet::parse(params.get("scope").unwrap_or(""));
-    scopes.retain(|s| scope::SUPPORTED.contains(&s) && client.allows_scope(s));
+    scopes.retain(|s| {
+        (scope::SUPPORTED.contains(&s) || scope::licence_type(s).is_some())
+            && client.allows_scope(s)
+    });
     if !scopes.contains(scope::OPENID) {
         return Err(fail("invalid_scope", "scope must include openid".into()));
     }
@@ -379,12 +382,14 @@ pub fn decide(input: &DecisionInput<'_>) -> Next {
     }
     // A first-party service skips the consent page, except for the ID number: that crosses to
     // anyone only with the citizen's own yes.
-    let unconsented =
-        |scope: &str| request.scopes().contains(scope) && !input.consented.contains(scope);
+    let sensitive_unconsented = request
+        .scopes()
+        .iter()
+        .any(|s| super::scope::needs_consent_always(s) && !input.consented.contains(s));
     let consent_needed = !input.fresh_consent
         && (request.prompt.consent
             || (!input.first_party && !request.scopes().is_subset_of(input.consented))
-            || (input.first_party && unconsented(super::scope::ID_NUMBER)));
+            || (input.first_party && sensitive_unconsented));
     if consent_needed {
         if request.prompt.none {
             return Next::Fail {

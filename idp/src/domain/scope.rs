@@ -9,6 +9,25 @@ pub const ID_NUMBER: &str = "id_number";
 /// (`idp client create --government-app`); dynamic registration refuses it.
 pub const GOV_APP: &str = "gov_app";
 
+/// `licence:{type}` (一证通办): the citizen's licences of that type, at userinfo, with consent.
+pub const LICENCE_PREFIX: &str = "licence:";
+
+/// A licence scope's type, if `scope` is one (syntax only: unknown types release nothing).
+pub fn licence_type(scope: &str) -> Option<&str> {
+    scope.strip_prefix(LICENCE_PREFIX).filter(|t| {
+        !t.is_empty()
+            && t.len() <= 64
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    })
+}
+
+/// Scopes that, like the ID number, cross to any app (first-party too) only with the citizen's
+/// own yes.
+pub fn needs_consent_always(scope: &str) -> bool {
+    scope == ID_NUMBER || licence_type(scope).is_some()
+}
+
 /// Scopes no app can give itself by dynamic registration.
 pub const OPERATOR_ONLY: &[&str] = &[GOV_APP];
 

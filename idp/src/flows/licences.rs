@@ -242,3 +242,43 @@ pub fn change(
     ))?;
     Ok(Ok(to))
 }
+
+/// 一证通办: the citizen's active, unexpired licences of each type a granted `licence:{type}`
+/// scope names, claims opened, by type. Only a citizen with a verified ID number has any.
+pub fn released(
+    svc: &Services,
+    user: &crate::store::users::UserRow,
+    scopes: &crate::domain::scope::ScopeSet,
+) -> Result<Map<String, Value>, Infra> {
+    let types: Vec<&str> = scopes
+        .iter()
+        .filter_map(crate::domain::scope::licence_type)
+        .filter(|t| svc.licence_types.get(t).is_some())
+        .collect();
+    let mut out = Map::new();
+    let Some(lookup) = user
+        .id_number_lookup
+        .as_deref()
+        .filter(|_| !types.is_empty())
+    else {
+        return Ok(out);
+    };
+    let now = svc.now();
+    for row in svc.store.licences_of_holder(lookup)? {
+        let current = row.state == LicenceState::Active.as_str()
+            && row.valid_from <= now
+            && now < row.valid_until;
+        if !current || !types.contains(&row.licence_type.as_str()) {
+            continue;
+        }
+        let kind = row.licence_type.clone();
+        let (valid_from, valid_until) = (row.valid_from, row.valid_until);
+        let mut claims = open(svc, row)?.claims;
+        claims.insert("valid_from".into(), valid_from.into());
+        claims.insert("valid_until".into(), valid_until.into());
+        if let Value::Array(list) = out.entry(kind).or_insert_with(|| Value::Array(Vec::new())) {
+            list.push(Value::Object(claims));
+        }
+    }
+    Ok(out)
+}

@@ -370,14 +370,14 @@ fn client_credentials(
         None => own.clone(),
     };
     if params.get("scope").is_some()
-        && (!scopes.is_subset_of(&own) || scopes.iter().any(|s| scope::USER_SCOPES.contains(&s)))
+        && (!scopes.is_subset_of(&own) || scopes.iter().any(is_user_scope))
     {
         return Err(oauth(
             "invalid_scope",
             "the requested scope is not allowed for this app acting for itself",
         ));
     }
-    scopes.retain(|s| !scope::USER_SCOPES.contains(&s));
+    scopes.retain(|s| !is_user_scope(s));
     let now = svc.now();
     let jti = keys::random_token(16);
     let scope_text = scopes.to_string();
@@ -549,4 +549,9 @@ pub(super) fn issue_for_grant(
         scope: scope_text,
         issued_token_type: None,
     })
+}
+
+/// Scopes that describe a person (and so never apply to a client acting for itself).
+fn is_user_scope(s: &str) -> bool {
+    scope::USER_SCOPES.contains(&s) || scope::licence_type(s).is_some()
 }

@@ -206,6 +206,11 @@ pub fn userinfo(
         .ok_or(BearerError::InvalidToken("the account no longer exists"))?;
     // Claims asked for by name already brought their scopes into the grant (and its consent).
     let mut out = claims::user_claims(svc, &user, &scopes, None);
+    // 一证通办: licences of the types the citizen agreed to release, so forms fill themselves.
+    let licences = super::licences::released(svc, &user, &scopes)?;
+    if !licences.is_empty() {
+        out.insert("licences".into(), Value::Object(licences));
+    }
     let sub = at.get("sub").and_then(Value::as_str).unwrap_or_default();
     out.insert("sub".into(), json!(sub));
     Ok(out)

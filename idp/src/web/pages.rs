@@ -256,15 +256,26 @@ fn passkey_login_block(f: &Frame, p: &LoginPage<'_>) -> String {
     )
 }
 
-pub fn consent(f: &Frame, request_id: &str, client_name: &str, scopes: &[&str]) -> String {
+pub fn consent(
+    f: &Frame,
+    request_id: &str,
+    client_name: &str,
+    scopes: &[&str],
+    licence_types: &crate::domain::licence_type::LicenceTypes,
+) -> String {
     let t = f.t();
     let mut items = String::new();
     for s in scopes {
-        let label = t
-            .scope(s)
-            .map(str::to_owned)
+        let licence = crate::domain::scope::licence_type(s)
+            .and_then(|id| licence_types.get(id))
+            .map(|kind| match f.lang {
+                super::i18n::Lang::Zh => format!("{}{}", t.scope_licence, kind.name.zh),
+                super::i18n::Lang::En => format!("{}{}", t.scope_licence, kind.name.en),
+            });
+        let label = licence
+            .or_else(|| t.scope(s).map(str::to_owned))
             .unwrap_or_else(|| (*s).to_owned());
-        let class = if *s == "id_number" {
+        let class = if crate::domain::scope::needs_consent_always(s) {
             r#" class="sensitive""#
         } else {
             ""

@@ -88,7 +88,7 @@ pub async fn consent_page(
     );
     let scopes = request.scopes();
     let list: Vec<&str> = scopes.iter().collect();
-    let html = crate::web::pages::consent(&frame, &id, &client.name, &list);
+    let html = crate::web::pages::consent(&frame, &id, &client.name, &list, &svc.licence_types);
     Ok(super::html_for_app(
         cookie,
         html,

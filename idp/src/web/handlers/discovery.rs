@@ -18,7 +18,9 @@ pub fn document(svc: &Services) -> serde_json::Value {
         "introspection_endpoint": e("/introspect"),
         "revocation_endpoint": e("/revoke"),
         "device_authorization_endpoint": e("/device_authorization"),
-        "scopes_supported": scope::SUPPORTED,
+        "scopes_supported": scope::SUPPORTED.iter().map(|s| (*s).to_owned())
+            .chain(svc.licence_types.all().map(|t| format!("{}{}", scope::LICENCE_PREFIX, t.id)))
+            .collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::domain::device::GRANT_TYPE, crate::domain::token_exchange::GRANT_TYPE],
