@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used)]
 mod common;
 
-use common::{id_number, TestServer};
+use common::browser::Browser;
+use common::flow;
+use common::{id_number, ClientSpec, TestServer, PASSWORD};
 use idp::clock::Clock as _;
 use idp::domain::licence::{Holder, ImportRecord};
 use idp::flows::{licence_issuer, licences, vci};
@@ -365,5 +367,139 @@ async fn every_bad_credential_request_gets_its_own_error_and_nothing_is_issued()
         })
         .await;
     assert_eq!(issued, 0, "nothing was issued");
+    counter.server.stop().await;
+}
+
+/// The authorization code flow: a citizen logs in to a wallet app through the provider, agrees
+/// to release a licence type, and the app fetches the citizen's own licence with that token.
+#[actix_rt::test]
+async fn a_citizen_fetches_their_own_licence_through_the_provider() {
+    let counter = Counter::open().await;
+    let server = &counter.server;
+    server.user(&counter.citizen, PASSWORD).await;
+    let stranger = id_number(44, 4);
+    server.another_user(&stranger, "陈七").await;
+    let wallet_app = server
+        .client(ClientSpec {
+            scopes: ["openid", "licence:medical_insurance", "licence:resident_id"]
+                .map(String::from)
+                .to_vec(),
+            ..ClientSpec::default()
+        })
+        .await;
+    let scope = [("scope", "openid licence:medical_insurance")];
+    let citizen = flow::tokens(
+        server,
+        &Browser::new(&server.base),
+        &wallet_app,
+        &counter.citizen,
+        PASSWORD,
+        &scope,
+    )
+    .await;
+    let token = citizen.str("access_token");
+    let wallet = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
+    let ask = |configuration: &str, nonce: &str| {
+        json!({"credential_configuration_id": configuration, "proofs": {"jwt": [
+            counter.proof(&wallet, &server.base, nonce, vci::PROOF_TYP)]}})
+    };
+    let (status, issued) = counter
+        .credential(&token, ask("medical_insurance", &counter.nonce().await))
+        .await;
+    assert_eq!(status, 200, "{issued}");
+    let root = server
+        .with(|s| licence_issuer::issuer(s).unwrap().root_der.clone())
+        .await;
+    let now = server.clock.now();
+    let shown = present(
+        issued["credentials"][0]["credential"].as_str().unwrap(),
+        &["name"],
+        &wallet,
+        "aud",
+        "n",
+        now,
+    )
+    .unwrap();
+    let expect = Expect {
+        nonce: "n",
+        audience: "aud",
+        now,
+        max_age_secs: 60,
+        status: StatusCheck::Skip,
+    };
+    assert_eq!(
+        Verifier::new(vec![root])
+            .unwrap()
+            .verify(&shown, &expect)
+            .unwrap()
+            .claims["name"],
+        "王五"
+    );
+
+    // Not consented (the token covers medical insurance only), unknown, or not held.
+    let (status, answer) = counter
+        .credential(&token, ask("resident_id", &counter.nonce().await))
+        .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("invalid_credential_request")),
+        "{answer}"
+    );
+    let (status, answer) = counter
+        .credential(&token, ask("passport", &counter.nonce().await))
+        .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("unknown_credential_configuration")),
+        "{answer}"
+    );
+    let other = flow::tokens(
+        server,
+        &Browser::new(&server.base),
+        &wallet_app,
+        &stranger,
+        PASSWORD,
+        &scope,
+    )
+    .await;
+    let (status, answer) = counter
+        .credential(
+            &other.str("access_token"),
+            ask("medical_insurance", &counter.nonce().await),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("credential_request_denied")),
+        "{answer}"
+    );
+    // A token without the licence scope; a revoked token.
+    let plain = flow::tokens(
+        server,
+        &Browser::new(&server.base),
+        &wallet_app,
+        &counter.citizen,
+        PASSWORD,
+        &[("scope", "openid")],
+    )
+    .await;
+    let (status, answer) = counter
+        .credential(
+            &plain.str("access_token"),
+            ask("medical_insurance", &counter.nonce().await),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("invalid_credential_request")),
+        "{answer}"
+    );
+    let revoked =
+        flow::as_client(server, &wallet_app, "/revoke", &[("token", token.as_str())]).await;
+    assert_eq!(revoked.status, 200);
+    let (status, _) = counter
+        .credential(&token, ask("medical_insurance", &counter.nonce().await))
+        .await;
+    assert_eq!(status, 401, "a revoked token opens nothing");
     counter.server.stop().await;
 }

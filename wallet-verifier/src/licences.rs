@@ -115,7 +115,7 @@ async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value, LicenceErr
     Ok(body)
 }
 
-async fn answer(
+async fn json_answer(
     r: Result<reqwest::Response, reqwest::Error>,
     what: &'static str,
 ) -> Result<Value, LicenceError> {
@@ -164,7 +164,7 @@ pub async fn receive(
     let token_endpoint = discovery["token_endpoint"].as_str().ok_or_else(|| {
         LicenceError::BadOffer("the authorization server has no token endpoint".into())
     })?;
-    let token = answer(
+    let token = json_answer(
         http.post(token_endpoint)
             .form(&[
                 ("grant_type", PRE_AUTHORIZED_GRANT),
@@ -181,7 +181,7 @@ pub async fn receive(
         .unwrap_or_default()
         .to_owned();
     let nonce_endpoint = meta["nonce_endpoint"].as_str().unwrap_or_default();
-    let nonce = answer(http.post(nonce_endpoint).send().await, "fetching a nonce").await?;
+    let nonce = json_answer(http.post(nonce_endpoint).send().await, "fetching a nonce").await?;
     let holder = keys::SigningKey::generate(keys::Alg::ES256)?;
     let mut claims = serde_json::Map::new();
     claims.insert("aud".into(), json!(offer.issuer));
@@ -189,7 +189,7 @@ pub async fn receive(
     claims.insert("nonce".into(), nonce["c_nonce"].clone());
     let proof = holder.sign_self_contained(PROOF_TYP, &claims)?;
     let credential_endpoint = meta["credential_endpoint"].as_str().unwrap_or_default();
-    let issued = answer(
+    let issued = json_answer(
         http.post(credential_endpoint)
             .bearer_auth(&access_token)
             .json(&json!({ "credential_configuration_id": offer.configuration, "proofs": { "jwt": [proof] } }))
@@ -264,4 +264,64 @@ pub fn holder_nonce(presentation: &str) -> Option<String> {
         .ok()?;
     let claims: Value = serde_json::from_slice(&bytes).ok()?;
     claims.get("nonce")?.as_str().map(str::to_owned)
+}
+
+/// Answers a verifier's OpenID4VP request (`openid4vp://?client_id=...&request_uri=...`): finds
+/// the licence of the asked type, and with `consent` posts only the asked claims, bound to this
+/// verifier (`aud` = its client_id) and its nonce. Without consent, says who asks for what.
+pub async fn answer(
+    link: &str,
+    kept: &[StoredLicence],
+    kek: &keys::Kek,
+    now: i64,
+    consent: bool,
+) -> Result<Value, LicenceError> {
+    let bad = |why: String| LicenceError::BadOffer(why);
+    let (client_id, request_uri) = crate::oid4vp::parse_link(link).map_err(bad)?;
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| LicenceError::Http("starting HTTP", e.to_string()))?;
+    let object = http
+        .get(&request_uri)
+        .send()
+        .await
+        .map_err(|e| LicenceError::Http("fetching the request", e.to_string()))?
+        .text()
+        .await
+        .map_err(|e| LicenceError::Http("fetching the request", e.to_string()))?;
+    let request = crate::oid4vp::parse_request_object(&object, &client_id).map_err(bad)?;
+    let licence = kept
+        .iter()
+        .find(|l| l.vct == request.vct)
+        .ok_or_else(|| LicenceError::Unknown(request.vct.clone()))?;
+    let asks = json!({ "verifier": request.response_uri, "licence": licence.configuration, "claims": request.claims });
+    if !consent {
+        return Ok(json!({ "asks": asks, "hint": "answer with --yes to show these claims" }));
+    }
+    let names: Vec<&str> = request.claims.iter().map(String::as_str).collect();
+    let shown = present(licence, &names, &client_id, &request.nonce, kek, now)?;
+    answer_post(&http, &request, &shown)
+        .await
+        .map(|verdict| json!({ "asks": asks, "verifier_says": verdict }))
+}
+
+async fn answer_post(
+    http: &reqwest::Client,
+    request: &crate::oid4vp::Request,
+    shown: &str,
+) -> Result<Value, LicenceError> {
+    let vp_token = crate::oid4vp::vp_token(shown);
+    json_answer(
+        http.post(&request.response_uri)
+            .form(&[
+                ("vp_token", vp_token.as_str()),
+                ("state", request.state.as_str()),
+            ])
+            .send()
+            .await,
+        "answering the verifier",
+    )
+    .await
 }

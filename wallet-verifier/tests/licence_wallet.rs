@@ -285,3 +285,186 @@ fn a_citizen_receives_a_licence_and_shows_two_claims_at_a_counter() {
     assert!(out.ok, "{}", out.stdout);
     assert!(out.json()["status"]["list_age_secs"].is_number());
 }
+
+struct Counter(Child);
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// OpenID4VP: the counter's screen asks for two claims of an ID card; the citizen's wallet says
+/// who asks, then answers; the counter sees exactly those claims, verified. A request is
+/// answered once, and a presentation made for another verifier is refused.
+#[test]
+fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
+    let desk = Desk::new();
+    let citizen = citizen();
+    std::fs::write(
+        desk.path("licences.json"),
+        json!([{"type": "resident_id", "holder": citizen, "claims": {"name": "赵六", "sex": "男",
+            "birth_date": "1980-01-10", "address": "成都市武侯区", "issuing_authority": "成都市公安局"}}])
+        .to_string(),
+    )
+    .unwrap();
+    desk.operator(&[
+        "licence",
+        "import",
+        desk.path("licences.json").to_str().unwrap(),
+    ]);
+    let root = run(desk.idp(), &["keys", "root-ca"], None);
+    std::fs::write(desk.path("root.pem"), root.stdout).unwrap();
+    let _idp = desk.serve();
+    let offer = desk.operator(&[
+        "licence",
+        "offer",
+        "--id-number",
+        &citizen,
+        "--type",
+        "resident_id",
+    ]);
+    let received = desk.wallet(&[
+        "licence",
+        "receive",
+        offer["offer"].as_str().unwrap(),
+        "--tx-code",
+        offer["tx_code"].as_str().unwrap(),
+    ]);
+    assert!(received.ok, "{}", received.stderr);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .args([
+            "serve",
+            "--trust-root",
+            desk.path("root.pem").to_str().unwrap(),
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--public-url",
+            &base,
+            "--cache-dir",
+            desk.path("counter-cache").to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.contains("listening on"),
+        "the verifier did not start: {line:?}"
+    );
+    let _counter = Counter(child);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let ask = |claims: Value| {
+        runtime.block_on(async {
+            let r = http
+                .post(format!("{base}/presentations"))
+                .json(&json!({"vct": "urn:cn:gov:licence:resident-id:1", "claims": claims}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()
+        })
+    };
+    let outcome = |id: &str| -> Value {
+        runtime.block_on(async {
+            http.get(format!("{base}/presentations/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    };
+
+    let asked = ask(json!(["name", "birth_date"]));
+    let link = asked["link"].as_str().unwrap();
+    assert!(
+        link.starts_with("openid4vp://?client_id=redirect_uri%3A"),
+        "{link}"
+    );
+    let question = desk.wallet(&["licence", "answer", link]);
+    assert!(question.ok, "{}", question.stderr);
+    assert_eq!(
+        question.json()["asks"]["claims"],
+        json!(["name", "birth_date"])
+    );
+    assert_eq!(
+        outcome(asked["id"].as_str().unwrap())["status"],
+        "pending",
+        "nothing is sent without --yes"
+    );
+    let answered = desk.wallet(&["licence", "answer", link, "--yes"]);
+    assert!(answered.ok, "{}", answered.stderr);
+    let seen = outcome(asked["id"].as_str().unwrap());
+    assert_eq!(seen["status"], "verified", "{seen}");
+    assert_eq!(
+        seen["answer"]["claims"],
+        json!({"name": "赵六", "birth_date": "1980-01-10"})
+    );
+    assert_eq!(seen["answer"]["status"]["state"], "valid");
+    // Answered once: the same link gets nothing more.
+    let again = desk.wallet(&["licence", "answer", link, "--yes"]);
+    assert!(!again.ok, "{}", again.stdout);
+
+    // A presentation made for another verifier, posted to this one with the right state.
+    let asked = ask(json!(["name"]));
+    let (client_id, request_uri) =
+        wallet_verifier::oid4vp::parse_link(asked["link"].as_str().unwrap()).unwrap();
+    let object = runtime.block_on(async {
+        http.get(&request_uri)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    let request = wallet_verifier::oid4vp::parse_request_object(&object, &client_id).unwrap();
+    let elsewhere = desk.wallet(&[
+        "licence",
+        "present",
+        "resident_id",
+        "--claims",
+        "name",
+        "--audience",
+        "redirect_uri:https://elsewhere.example/cb",
+        "--nonce",
+        &request.nonce,
+    ]);
+    let shown = elsewhere.json().as_str().unwrap().to_owned();
+    let status = runtime.block_on(async {
+        http.post(&request.response_uri)
+            .form(&[
+                ("vp_token", wallet_verifier::oid4vp::vp_token(&shown)),
+                ("state", request.state.clone()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 400);
+    let seen = outcome(asked["id"].as_str().unwrap());
+    assert_eq!(
+        (seen["status"].as_str(), seen["code"].as_str()),
+        (Some("refused"), Some("wrong_audience")),
+        "{seen}"
+    );
+}

@@ -183,6 +183,33 @@ pub fn app_caller(
     Ok(claims)
 }
 
+/// The citizen whose login an access token carries (checked, binding included), and its scopes.
+pub fn citizen(
+    svc: &Services,
+    token: &str,
+    how: &Presentation<'_>,
+) -> Result<(crate::store::users::UserRow, ScopeSet), BearerError> {
+    let at = verify_access_token(svc, token)?;
+    check_binding(svc, &at, token, how)?;
+    let scopes = ScopeSet::parse(at.get("scope").and_then(Value::as_str).unwrap_or(""));
+    Ok((login_of(svc, &at)?, scopes))
+}
+
+/// The token's `sub` is what its client calls the citizen (maybe pairwise): the grant names the
+/// citizen here.
+fn login_of(
+    svc: &Services,
+    at: &Map<String, Value>,
+) -> Result<crate::store::users::UserRow, BearerError> {
+    let gid = at.get("gid").and_then(Value::as_str).unwrap_or_default();
+    let grant = svc.store.grant(gid)?.ok_or(BearerError::InvalidToken(
+        "the token does not come from a citizen's login",
+    ))?;
+    svc.store
+        .user_by_sub(&grant.sub)?
+        .ok_or(BearerError::InvalidToken("the account no longer exists"))
+}
+
 pub fn userinfo(
     svc: &Services,
     token: &str,
@@ -194,16 +221,7 @@ pub fn userinfo(
     if !scopes.contains(scope::OPENID) {
         return Err(BearerError::InsufficientScope("openid"));
     }
-    // The token's `sub` is what its client calls the citizen (maybe pairwise): the grant
-    // names the citizen here.
-    let gid = at.get("gid").and_then(Value::as_str).unwrap_or_default();
-    let grant = svc.store.grant(gid)?.ok_or(BearerError::InvalidToken(
-        "the token does not come from a citizen's login",
-    ))?;
-    let user = svc
-        .store
-        .user_by_sub(&grant.sub)?
-        .ok_or(BearerError::InvalidToken("the account no longer exists"))?;
+    let user = login_of(svc, &at)?;
     // Claims asked for by name already brought their scopes into the grant (and its consent).
     let mut out = claims::user_claims(svc, &user, &scopes, None);
     // 一证通办: licences of the types the citizen agreed to release, so forms fill themselves.

@@ -4,6 +4,7 @@
 //! possession of its key at the credential endpoint.
 use super::licences::{self, OpenLicence};
 use super::token::TokenError;
+use super::token_check::Presentation;
 use super::Infra;
 use crate::domain::audit::AuditEvent;
 use crate::domain::licence::{Holder, LicenceState};
@@ -214,6 +215,9 @@ pub enum CredentialRequestError {
         error: &'static str,
         description: String,
     },
+    /// An access token from the authorization code flow that does not pass (Bearer or DPoP).
+    #[error(transparent)]
+    Bearer(super::token_check::BearerError),
     #[error(transparent)]
     Infra(#[from] Infra),
 }
@@ -231,19 +235,17 @@ fn refuse(error: &'static str, description: impl Into<String>) -> CredentialRequ
     }
 }
 
-/// The credential endpoint: one SD-JWT VC per proof of possession.
+/// The credential endpoint: one SD-JWT VC per proof of possession. The access token is either
+/// the opaque one a pre-authorized code gave (it names one licence), or one of our access tokens
+/// from the authorization code flow, whose `licence:{type}` scopes the citizen consented to (the
+/// citizen's newest current licence of the asked type is issued).
 pub fn credential(
     svc: &Services,
     access_token: &str,
+    how: &Presentation<'_>,
     request: &Value,
 ) -> Result<Value, CredentialRequestError> {
     let now = svc.now();
-    let licence_id = svc
-        .store
-        .credential_token_licence(&keys::sha256_b64(access_token.as_bytes()), now)?
-        .ok_or(CredentialRequestError::InvalidToken(
-            "the access token is unknown or expired",
-        ))?;
     let request = request.as_object().ok_or_else(|| {
         refuse(
             "invalid_credential_request",
@@ -256,28 +258,41 @@ pub fn credential(
             "send proofs (an object of arrays), not proof",
         ));
     }
-    let row = svc
-        .store
-        .licence(&licence_id)?
-        .ok_or(Infra::Corrupt("a credential token names a missing licence"))?;
-    match request
+    let configuration = request
         .get("credential_configuration_id")
         .and_then(Value::as_str)
-    {
-        Some(id) if id == row.licence_type => {}
-        Some(_) => {
+        .ok_or_else(|| {
+            refuse(
+                "invalid_credential_request",
+                "credential_configuration_id is required",
+            )
+        })?;
+    let row = if access_token.contains('.') {
+        citizens_licence(svc, access_token, how, configuration, now)?
+    } else {
+        if how.dpop_scheme {
+            return Err(CredentialRequestError::InvalidToken(
+                "this access token is not DPoP-bound: present it as a Bearer token",
+            ));
+        }
+        let licence_id = svc
+            .store
+            .credential_token_licence(&keys::sha256_b64(access_token.as_bytes()), now)?
+            .ok_or(CredentialRequestError::InvalidToken(
+                "the access token is unknown or expired",
+            ))?;
+        let row = svc
+            .store
+            .licence(&licence_id)?
+            .ok_or(Infra::Corrupt("a credential token names a missing licence"))?;
+        if configuration != row.licence_type {
             return Err(refuse(
                 "unknown_credential_configuration",
                 "this token is for another credential configuration",
-            ))
+            ));
         }
-        None => {
-            return Err(refuse(
-                "invalid_credential_request",
-                "credential_configuration_id is required",
-            ))
-        }
-    }
+        row
+    };
     let proofs = request
         .get("proofs")
         .and_then(Value::as_object)
@@ -392,4 +407,49 @@ pub fn metadata(svc: &Services) -> Value {
         "display": [{ "name": "国家政务服务平台", "locale": "zh-CN" }, { "name": "National Government Services Platform", "locale": "en" }],
         "credential_configurations_supported": configurations,
     })
+}
+
+/// The authorization code flow: the licence of the token's citizen for `configuration`, which a
+/// consented `licence:{type}` scope of the token must cover.
+fn citizens_licence(
+    svc: &Services,
+    token: &str,
+    how: &Presentation<'_>,
+    configuration: &str,
+    now: i64,
+) -> Result<crate::store::licences::LicenceRow, CredentialRequestError> {
+    let (user, scopes) =
+        super::token_check::citizen(svc, token, how).map_err(CredentialRequestError::Bearer)?;
+    if svc.licence_types.get(configuration).is_none() {
+        return Err(refuse(
+            "unknown_credential_configuration",
+            "no credential configuration has that id",
+        ));
+    }
+    if !scopes.contains(&format!(
+        "{}{configuration}",
+        crate::domain::scope::LICENCE_PREFIX
+    )) {
+        return Err(refuse(
+            "invalid_credential_request",
+            "the access token's scope does not cover this credential configuration",
+        ));
+    }
+    let lookup = user.id_number_lookup.as_deref().unwrap_or_default();
+    svc.store
+        .licences_of_holder(lookup)?
+        .into_iter()
+        .rev()
+        .find(|l| {
+            l.licence_type == configuration
+                && l.state == LicenceState::Active.as_str()
+                && l.valid_from <= now
+                && now < l.valid_until
+        })
+        .ok_or_else(|| {
+            refuse(
+                "credential_request_denied",
+                "the citizen holds no current licence of this type",
+            )
+        })
 }

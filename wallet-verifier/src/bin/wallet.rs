@@ -6,6 +6,7 @@
 //!   wallet licence receive OFFER --tx-code CODE
 //!   wallet licence list
 //!   wallet licence present ID --claims a,b [--audience A] [--nonce N] [--qr]
+//!   wallet licence answer 'openid4vp://?client_id=...&request_uri=...' [--yes]
 //!
 //! State (device key sealed under `wallet.kek`, tokens) lives in `--state FILE` (wallet.json).
 #![allow(clippy::print_stdout)]
@@ -93,6 +94,13 @@ enum LicenceCommand {
         /// Also draw it as a QR code on standard error (扫码亮证).
         #[arg(long)]
         qr: bool,
+    },
+    /// Answer a verifier's request (OpenID4VP, the link of the QR code a counter shows): says
+    /// who asks for which claims; with --yes shows exactly those to that verifier.
+    Answer {
+        link: String,
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -199,6 +207,9 @@ async fn licence(
             Ok(summary)
         }
         LicenceCommand::List => Ok(Value::Array(kept.iter().map(licences::summary).collect())),
+        LicenceCommand::Answer { link, yes } => {
+            Ok(licences::answer(&link, &kept, &kek, wallet_verifier::dpop::now(), yes).await?)
+        }
         LicenceCommand::Present {
             id,
             claims,

@@ -102,26 +102,33 @@ async fn answer(
         Ok(claims) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(claims)),
-        Err(BearerError::InvalidToken(d)) if dpop_scheme => Err(WebError::Dpop {
+        Err(e) => Err(bearer_error(e, dpop_scheme)),
+    }
+}
+
+/// RFC 6750 3.1 / RFC 9449 7.1 errors for a resource the citizen's access token opens.
+pub(super) fn bearer_error(e: BearerError, dpop_scheme: bool) -> WebError {
+    match e {
+        BearerError::InvalidToken(d) if dpop_scheme => WebError::Dpop {
             error: "invalid_token",
             description: d.into(),
-        }),
-        Err(BearerError::InvalidDpopProof(d)) => Err(WebError::Dpop {
+        },
+        BearerError::InvalidDpopProof(d) => WebError::Dpop {
             error: "invalid_dpop_proof",
             description: d.into(),
-        }),
-        Err(BearerError::InvalidToken(d)) => Err(WebError::Bearer {
+        },
+        BearerError::InvalidToken(d) => WebError::Bearer {
             status: StatusCode::UNAUTHORIZED,
             error: Some("invalid_token"),
             description: Some(d.into()),
             scope: None,
-        }),
-        Err(BearerError::InsufficientScope(scope)) => Err(WebError::Bearer {
+        },
+        BearerError::InsufficientScope(scope) => WebError::Bearer {
             status: StatusCode::FORBIDDEN,
             error: Some("insufficient_scope"),
             description: Some("the token lacks a needed scope".into()),
             scope: Some(scope),
-        }),
-        Err(BearerError::Infra(e)) => Err(infra_json(e)),
+        },
+        BearerError::Infra(e) => infra_json(e),
     }
 }

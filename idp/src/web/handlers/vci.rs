@@ -1,6 +1,7 @@
 //! OpenID for Verifiable Credential Issuance endpoints (the token endpoint's pre-authorized code
 //! grant lives with the other grants).
 use super::{blocking, infra_json};
+use crate::flows::token_check::Presentation;
 use crate::flows::vci::{self, CredentialRequestError};
 use crate::services::Services;
 use crate::web::WebError;
@@ -24,13 +25,14 @@ pub async fn nonce(svc: web::Data<Services>) -> HttpResponse {
         .json(serde_json::json!({ "c_nonce": vci::nonce(&svc) }))
 }
 
-/// `POST /credential` with the access token from the pre-authorized code.
+/// `POST /credential` with the access token from a pre-authorized code (Bearer), or one from
+/// the authorization code flow (Bearer, or DPoP with a proof when bound).
 pub async fn credential(
     req: HttpRequest,
     svc: web::Data<Services>,
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
-    let Some(token) = super::register::bearer(&req) else {
+    let Some(presented) = super::userinfo::header_token(&req)? else {
         return Err(WebError::Bearer {
             status: StatusCode::UNAUTHORIZED,
             error: None,
@@ -48,11 +50,8 @@ pub async fn credential(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-        });
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
     let request = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(v) if is_json => v,
         _ => {
@@ -62,7 +61,19 @@ pub async fn credential(
             ))
         }
     };
-    match blocking(&svc, move |s| vci::credential(s, &token, &request)).await? {
+    let proof = super::token::dpop_header(&req)?;
+    let dpop_scheme = presented.dpop_scheme;
+    let result = blocking(&svc, move |s| {
+        let how = Presentation {
+            dpop_scheme,
+            proof: proof.as_deref(),
+            method: "POST",
+            path: "/credential",
+        };
+        vci::credential(s, &presented.token, &how, &request)
+    })
+    .await?;
+    match result {
         Ok(body) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(body)),
@@ -72,6 +83,9 @@ pub async fn credential(
             description: Some(why.into()),
             scope: None,
         }),
+        Err(CredentialRequestError::Bearer(e)) => {
+            Err(super::userinfo::bearer_error(e, dpop_scheme))
+        }
         Err(CredentialRequestError::Request { error, description }) => {
             Err(WebError::oauth(error, description))
         }
