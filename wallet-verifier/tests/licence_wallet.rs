@@ -423,6 +423,63 @@ fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
     let again = desk.wallet(&["licence", "answer", link, "--yes"]);
     assert!(!again.ok, "{}", again.stdout);
 
+    assert!(
+        asked["qr_svg"].as_str().unwrap().contains("<svg"),
+        "the screen gets a QR code to draw"
+    );
+
+    // Same-device: the asking page gets the citizen back with a code, and only the code opens
+    // the result.
+    let asked = runtime.block_on(async {
+        http.post(format!("{base}/presentations"))
+            .json(
+                &json!({"vct": "urn:cn:gov:licence:resident-id:1", "claims": ["name"],
+                "return_to": "https://shop.example/checkout?step=2"}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
+    let answered = desk.wallet(&[
+        "licence",
+        "answer",
+        asked["link"].as_str().unwrap(),
+        "--yes",
+    ]);
+    assert!(answered.ok, "{}", answered.stderr);
+    let back = answered.json()["verifier_says"]["redirect_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = back
+        .strip_prefix("https://shop.example/checkout?step=2&response_code=")
+        .expect("back to the page");
+    let id = asked["id"].as_str().unwrap();
+    let without = runtime.block_on(async {
+        http.get(format!("{base}/presentations/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(
+        without, 403,
+        "the link alone does not open a same-device result"
+    );
+    let with: Value = runtime.block_on(async {
+        http.get(format!("{base}/presentations/{id}?response_code={code}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(with["status"], "verified", "{with}");
+
     // A presentation made for another verifier, posted to this one with the right state.
     let asked = ask(json!(["name"]));
     let (client_id, request_uri) =

@@ -1,12 +1,15 @@
 //! `verifier serve`: a counter's verifier over HTTP (OpenID4VP 1.0, `direct_post`).
 //!
-//!   POST /presentations  {"vct", "claims": [...]}  -> {"id", "link", "request_uri"}
+//!   POST /presentations  {"vct", "claims": [...], "return_to"?}  -> {"id", "link", "request_uri", "qr_svg"}
 //!   GET  /presentations/{id}/request               -> the request object (unsigned JWT)
 //!   POST /presentations/{id}/response              <- the wallet's vp_token and state
-//!   GET  /presentations/{id}                       -> {"status": "pending" | "verified" | "refused", ...}
+//!   GET  /presentations/{id}[?response_code=C]     -> {"status": "pending" | "verified" | "refused", ...}
 //!
-//! The counter's screen draws `link` as a QR code (cross-device) or opens it (same-device).
-//! Pending requests live in memory for five minutes; each is answered once.
+//! Cross-device, the counter's screen draws `link` (`qr_svg`) and the phone scans it. Same-device
+//! (a page on the phone itself asks, giving `return_to`), the page opens `link`; after answering,
+//! the wallet is sent back to `return_to` with a `response_code`, and only with that code does
+//! the result show (OpenID4VP 8.2: whoever merely saw the link cannot fetch it). Pending requests
+//! live in memory for five minutes; each is answered once.
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -22,6 +25,8 @@ struct Pending {
     request: Request,
     created_at: i64,
     outcome: Option<Value>,
+    /// Same-device: where the wallet sends the citizen back, and the code the result needs.
+    return_to: Option<(String, String)>,
 }
 
 struct Counter {
@@ -71,6 +76,15 @@ async fn create(counter: web::Data<Counter>, body: web::Json<Value>) -> HttpResp
     if vct.is_empty() || vct.len() > 255 || claims.is_empty() || claims.len() > 32 {
         return bad_request("give a vct and 1 to 32 claim names");
     }
+    let return_to = match body.get("return_to").and_then(Value::as_str) {
+        None => None,
+        Some(url) => match url::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") && u.fragment().is_none() => {
+                Some((url.to_owned(), keys::random_token(16)))
+            }
+            _ => return bad_request("return_to must be an http(s) URL without a fragment"),
+        },
+    };
     let id = keys::random_token(16);
     let base = counter.public_url.trim_end_matches('/');
     let request = Request {
@@ -98,9 +112,18 @@ async fn create(counter: web::Data<Counter>, body: web::Json<Value>) -> HttpResp
             request,
             created_at: now,
             outcome: None,
+            return_to,
         },
     );
-    HttpResponse::Created().json(json!({ "id": id, "link": link, "request_uri": request_uri }))
+    let qr_svg = qrcode::QrCode::new(link.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(240, 240)
+                .build()
+        })
+        .unwrap_or_default();
+    HttpResponse::Created()
+        .json(json!({ "id": id, "link": link, "request_uri": request_uri, "qr_svg": qr_svg }))
 }
 
 async fn request_object(counter: web::Data<Counter>, id: web::Path<String>) -> HttpResponse {
@@ -176,6 +199,7 @@ async fn response(
         }
     };
     let verified = outcome["status"] == "verified";
+    let mut back = None;
     if let Some(p) = counter
         .pending
         .lock()
@@ -183,17 +207,49 @@ async fn response(
         .get_mut(id.as_str())
     {
         p.outcome = Some(outcome.clone());
+        back = p.return_to.clone();
     }
     if verified {
-        HttpResponse::Ok().json(json!({}))
+        // Same-device: the wallet sends the citizen back to the asking page with the code.
+        match back {
+            Some((url, code)) => {
+                let joiner = if url.contains('?') { '&' } else { '?' };
+                HttpResponse::Ok()
+                    .json(json!({ "redirect_uri": format!("{url}{joiner}response_code={code}") }))
+            }
+            None => HttpResponse::Ok().json(json!({})),
+        }
     } else {
         bad_request(outcome["reason"].as_str().unwrap_or("refused"))
     }
 }
 
-async fn status(counter: web::Data<Counter>, id: web::Path<String>) -> HttpResponse {
+#[derive(serde::Deserialize)]
+struct StatusQuery {
+    response_code: Option<String>,
+}
+
+async fn status(
+    counter: web::Data<Counter>,
+    id: web::Path<String>,
+    query: web::Query<StatusQuery>,
+) -> HttpResponse {
     let pending = counter.pending.lock().unwrap_or_else(|p| p.into_inner());
+    let code_matches = |code: &str| {
+        query
+            .response_code
+            .as_deref()
+            .is_some_and(|c| keys::constant_time_eq(c.as_bytes(), code.as_bytes()))
+    };
     match pending.get(id.as_str()) {
+        Some(Pending {
+            return_to: Some((_, code)),
+            ..
+        }) if !code_matches(code) => error(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "access_denied",
+            "a same-device result needs the response_code the wallet brought back",
+        ),
         Some(p) => HttpResponse::Ok()
             .insert_header(("cache-control", "no-store"))
             .json(
