@@ -6,8 +6,9 @@ mod common;
 
 use common::browser::Browser;
 use common::flow;
-use common::{id_number, ClientSpec, TestServer, PASSWORD};
+use common::{app, id_number, ClientSpec, TestServer, PASSWORD};
 use idp::clock::Clock as _;
+use idp::domain::client::{AuthMethod, GrantType};
 use idp::domain::licence::{Holder, ImportRecord};
 use idp::flows::{licence_issuer, licences, vci};
 use serde_json::{json, Value};
@@ -253,6 +254,40 @@ async fn the_transaction_code_is_checked_before_the_code_is_spent_and_guessing_b
         "five guesses burn the offer: {body}"
     );
 
+    // Ten wrong guesses at once still use up only the same five tries: the right code after
+    // them gets nothing.
+    let (code, tx) = counter.offer().await;
+    let url = counter.server.url("/token");
+    let guesses: Vec<_> = (0..10)
+        .map(|i| {
+            let (url, code) = (url.clone(), code.clone());
+            let guess = format!("{:06}", (tx.parse::<u32>().unwrap() + 1 + i) % 1_000_000);
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .form(&[
+                        ("grant_type", GRANT),
+                        ("pre-authorized_code", &code),
+                        ("tx_code", &guess),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for guess in guesses {
+        assert_eq!(guess.await.unwrap(), 400);
+    }
+    let (status, body) = counter.redeem(&code, &tx).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+
     let (code, tx) = counter.offer().await;
     counter.server.clock.advance(601);
     let (status, body) = counter.redeem(&code, &tx).await;
@@ -281,10 +316,6 @@ async fn every_bad_credential_request_gets_its_own_error_and_nothing_is_issued()
     let request = |proof: &str| json!({"credential_configuration_id": "medical_insurance", "proofs": {"jwt": [proof]}});
 
     let cases: Vec<(Value, &str)> = vec![
-        (
-            json!({"credential_configuration_id": "resident_id", "proofs": {"jwt": [good_proof]}}),
-            "unknown_credential_configuration",
-        ),
         (
             json!({"proofs": {"jwt": [good_proof]}}),
             "invalid_credential_request",
@@ -320,6 +351,11 @@ async fn every_bad_credential_request_gets_its_own_error_and_nothing_is_issued()
             "{body}: {answer}"
         );
     }
+    // This token is for medical insurance only.
+    let other =
+        json!({"credential_configuration_id": "resident_id", "proofs": {"jwt": [good_proof]}});
+    let (status, _) = counter.credential(&token, other).await;
+    assert_eq!(status, 403, "insufficient_scope");
     // An expired nonce is refused as such.
     counter.server.clock.advance(301);
     let token = counter.access_token().await;
@@ -370,8 +406,10 @@ async fn every_bad_credential_request_gets_its_own_error_and_nothing_is_issued()
     counter.server.stop().await;
 }
 
-/// The authorization code flow: a citizen logs in to a wallet app through the provider, agrees
-/// to release a licence type, and the app fetches the citizen's own licence with that token.
+/// The authorization code flow: the citizen logs in to the government app (the wallet) through
+/// the provider, agrees to release a licence type, and the app fetches the citizen's own licence
+/// with its DPoP-bound token. Any other app, even one the citizen let read the licence at
+/// userinfo, gets no credential it could show as the citizen.
 #[actix_rt::test]
 async fn a_citizen_fetches_their_own_licence_through_the_provider() {
     let counter = Counter::open().await;
@@ -379,33 +417,40 @@ async fn a_citizen_fetches_their_own_licence_through_the_provider() {
     server.user(&counter.citizen, PASSWORD).await;
     let stranger = id_number(44, 4);
     server.another_user(&stranger, "陈七").await;
-    let wallet_app = server
+    let gov_app = server
         .client(ClientSpec {
-            scopes: ["openid", "licence:medical_insurance", "licence:resident_id"]
-                .map(String::from)
-                .to_vec(),
+            name: "国家政务服务App".into(),
+            auth_method: AuthMethod::None,
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            scopes: [
+                "openid",
+                "gov_app",
+                "licence:medical_insurance",
+                "licence:resident_id",
+            ]
+            .map(String::from)
+            .to_vec(),
+            dpop: true,
             ..ClientSpec::default()
         })
         .await;
-    let scope = [("scope", "openid licence:medical_insurance")];
-    let citizen = flow::tokens(
-        server,
-        &Browser::new(&server.base),
-        &wallet_app,
-        &counter.citizen,
-        PASSWORD,
-        &scope,
-    )
-    .await;
-    let token = citizen.str("access_token");
+    let scope = "openid gov_app licence:medical_insurance";
+    let (device, token) =
+        app::logged_in_with_scope(server, &gov_app, &counter.citizen, PASSWORD, scope).await;
     let wallet = keys::SigningKey::generate(keys::Alg::ES256).unwrap();
     let ask = |configuration: &str, nonce: &str| {
         json!({"credential_configuration_id": configuration, "proofs": {"jwt": [
             counter.proof(&wallet, &server.base, nonce, vci::PROOF_TYP)]}})
     };
-    let (status, issued) = counter
-        .credential(&token, ask("medical_insurance", &counter.nonce().await))
-        .await;
+    let (status, issued) = app::call(
+        server,
+        &server.base,
+        &device,
+        &token,
+        "/credential",
+        &ask("medical_insurance", &counter.nonce().await),
+    )
+    .await;
     assert_eq!(status, 200, "{issued}");
     let root = server
         .with(|s| licence_issuer::issuer(s).unwrap().root_der.clone())
@@ -435,71 +480,99 @@ async fn a_citizen_fetches_their_own_licence_through_the_provider() {
             .claims["name"],
         "王五"
     );
-
-    // Not consented (the token covers medical insurance only), unknown, or not held.
-    let (status, answer) = counter
-        .credential(&token, ask("resident_id", &counter.nonce().await))
+    let audited = server
+        .with(|s| s.store.audit_recent(Some("licence.issued"), 1).unwrap())
         .await;
     assert_eq!(
-        (status, answer["error"].as_str()),
-        (400, Some("invalid_credential_request")),
-        "{answer}"
+        audited[0].event.client_id.as_deref(),
+        Some(gov_app.client_id.as_str())
     );
-    let (status, answer) = counter
-        .credential(&token, ask("passport", &counter.nonce().await))
-        .await;
+    assert_ne!(
+        audited[0].event.actor, "anonymous",
+        "the citizen is named (by sub)"
+    );
+
+    // Not consented (the token covers medical insurance only), unknown, or not held.
+    let (status, _) = app::call(
+        server,
+        &server.base,
+        &device,
+        &token,
+        "/credential",
+        &ask("resident_id", &counter.nonce().await),
+    )
+    .await;
+    assert_eq!(status, 403, "insufficient_scope");
+    let (status, answer) = app::call(
+        server,
+        &server.base,
+        &device,
+        &token,
+        "/credential",
+        &ask("passport", &counter.nonce().await),
+    )
+    .await;
     assert_eq!(
         (status, answer["error"].as_str()),
         (400, Some("unknown_credential_configuration")),
         "{answer}"
     );
-    let other = flow::tokens(
+    let (other_device, other) =
+        app::logged_in_with_scope(server, &gov_app, &stranger, PASSWORD, scope).await;
+    let (status, answer) = app::call(
         server,
-        &Browser::new(&server.base),
-        &wallet_app,
-        &stranger,
-        PASSWORD,
-        &scope,
+        &server.base,
+        &other_device,
+        &other,
+        "/credential",
+        &ask("medical_insurance", &counter.nonce().await),
     )
     .await;
-    let (status, answer) = counter
-        .credential(
-            &other.str("access_token"),
-            ask("medical_insurance", &counter.nonce().await),
-        )
-        .await;
     assert_eq!(
         (status, answer["error"].as_str()),
         (400, Some("credential_request_denied")),
         "{answer}"
     );
-    // A token without the licence scope; a revoked token.
-    let plain = flow::tokens(
+    // The same token as a Bearer token (no proof): refused.
+    let (status, _) = counter
+        .credential(&token, ask("medical_insurance", &counter.nonce().await))
+        .await;
+    assert_eq!(status, 401, "a DPoP-bound token needs its proof");
+
+    // Another app, which the citizen let read the licence at userinfo: no credential.
+    let form_app = server
+        .client(ClientSpec {
+            scopes: ["openid", "licence:medical_insurance"]
+                .map(String::from)
+                .to_vec(),
+            ..ClientSpec::default()
+        })
+        .await;
+    let bearer = flow::tokens(
         server,
         &Browser::new(&server.base),
-        &wallet_app,
+        &form_app,
         &counter.citizen,
         PASSWORD,
-        &[("scope", "openid")],
+        &[("scope", "openid licence:medical_insurance")],
     )
     .await;
+    let info = flow::userinfo(server, Some(&bearer.str("access_token"))).await;
+    assert!(
+        info.json["licences"]["medical_insurance"].is_array(),
+        "{}",
+        info.json
+    );
     let (status, answer) = counter
         .credential(
-            &plain.str("access_token"),
+            &bearer.str("access_token"),
             ask("medical_insurance", &counter.nonce().await),
         )
         .await;
     assert_eq!(
         (status, answer["error"].as_str()),
-        (400, Some("invalid_credential_request")),
+        (403, Some("insufficient_scope")),
         "{answer}"
     );
-    let revoked =
-        flow::as_client(server, &wallet_app, "/revoke", &[("token", token.as_str())]).await;
-    assert_eq!(revoked.status, 200);
-    let (status, _) = counter
-        .credential(&token, ask("medical_insurance", &counter.nonce().await))
-        .await;
-    assert_eq!(status, 401, "a revoked token opens nothing");
     counter.server.stop().await;
 }

@@ -15,7 +15,7 @@ const PROOF_TYP: &str = "openid4vci-proof+jwt";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredLicence {
-    /// Local name: the first 12 characters of the holder key's thumbprint.
+    /// Local name: 12 letters and digits of the holder key's thumbprint.
     pub id: String,
     pub issuer: String,
     pub vct: String,
@@ -203,7 +203,13 @@ pub async fn receive(
         .ok_or_else(|| LicenceError::BadOffer("the issuer sent no credential".into()))?
         .to_owned();
     Ok(StoredLicence {
-        id: holder.kid().chars().take(12).collect(),
+        // Letters and digits only: an id that starts with '-' would read as an option.
+        id: holder
+            .kid()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect(),
         issuer: offer.issuer,
         vct,
         configuration: offer.configuration,

@@ -49,6 +49,9 @@ impl Request {
             "nonce": self.nonce,
             "state": self.state,
             "dcql_query": self.dcql_query(),
+            // Verifier metadata travels in the request with the redirect_uri: prefix.
+            "client_metadata": { "vp_formats_supported": { "dc+sd-jwt": {
+                "sd-jwt_alg_values": ["ES256"], "kb-jwt_alg_values": ["ES256", "RS256"] } } },
         });
         format!(
             "{}.{}.",

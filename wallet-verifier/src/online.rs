@@ -85,6 +85,14 @@ async fn status_list(
     match fetch(uri).await {
         Ok(token) => {
             let list = verifier.verify_status_list_token(&token, uri, now)?;
+            // Never step back to an older list than one already seen: a replayed old response
+            // (a stale cache, a meddler on the way) would undo a revocation.
+            let seen = cached.as_ref().and_then(usable).map(|old| old.iat);
+            if seen.is_some_and(|iat| list.iat < iat) {
+                return Err(Refusal::StatusUnavailable(
+                    "the issuer answered with an older status list than one already seen".into(),
+                ));
+            }
             let entry = CachedList {
                 uri: uri.to_owned(),
                 token,
@@ -113,7 +121,7 @@ async fn fetch(uri: &str) -> Result<String, String> {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())?;
-    let r = http
+    let mut r = http
         .get(uri)
         .header("accept", "application/statuslist+jwt")
         .send()
@@ -122,5 +130,14 @@ async fn fetch(uri: &str) -> Result<String, String> {
     if !r.status().is_success() {
         return Err(format!("the status list answered {}", r.status()));
     }
-    r.text().await.map_err(|e| e.to_string())
+    // Read at most what a status list may be, whatever the server says its length is.
+    let limit = crate::sd_jwt::MAX_STATUS_LIST_TOKEN_LEN;
+    let mut body = Vec::new();
+    while let Some(chunk) = r.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("the status list is larger than {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| "the status list is not text".to_owned())
 }

@@ -129,7 +129,9 @@ impl Desk {
     }
 
     fn verifier(&self, presentation: &str, extra: &[&str]) -> Out {
-        let c = Command::new(env!("CARGO_BIN_EXE_verifier"));
+        let mut c = Command::new(env!("CARGO_BIN_EXE_verifier"));
+        // Its default cache folder is relative: keep it in the desk's temporary folder.
+        c.current_dir(self.dir.path());
         let root = self.path("root.pem");
         let mut args = vec!["verify", "--trust-root", root.to_str().unwrap()];
         args.extend_from_slice(extra);
@@ -224,6 +226,14 @@ fn a_citizen_receives_a_licence_and_shows_two_claims_at_a_counter() {
         json!({"name": "赵六", "birth_date": "1980-01-10"})
     );
     assert_eq!(answer["status"]["state"], "valid");
+    // The same shown code again (a photo of the phone): refused at this counter.
+    let again = desk.verifier(&shown, &["--cache-dir", cache]);
+    assert_eq!(
+        (again.code, again.json()["code"].as_str()),
+        (Some(1), Some("replayed_nonce")),
+        "{}",
+        again.stdout
+    );
 
     // Someone else's root: refused with the reason.
     let other = desk.path("other.pem");
@@ -232,8 +242,10 @@ fn a_citizen_receives_a_licence_and_shows_two_claims_at_a_counter() {
         keys::pem(&keys::root_certificate(&key, "Not the national root", 0, 4_000_000_000).unwrap())
     };
     std::fs::write(&other, other_root).unwrap();
+    let mut elsewhere = Command::new(env!("CARGO_BIN_EXE_verifier"));
+    elsewhere.current_dir(desk.dir.path());
     let out = run(
-        Command::new(env!("CARGO_BIN_EXE_verifier")),
+        elsewhere,
         &[
             "verify",
             "--trust-root",
@@ -340,7 +352,9 @@ fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}");
+    let counter_token = "counter-7f3a9c2e51b84d06";
     let mut child = Command::new(env!("CARGO_BIN_EXE_verifier"))
+        .env("VERIFIER_COUNTER_TOKEN", counter_token)
         .args([
             "serve",
             "--trust-root",
@@ -373,6 +387,7 @@ fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
         runtime.block_on(async {
             let r = http
                 .post(format!("{base}/presentations"))
+                .bearer_auth(counter_token)
                 .json(&json!({"vct": "urn:cn:gov:licence:resident-id:1", "claims": claims}))
                 .send()
                 .await
@@ -384,6 +399,7 @@ fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
     let outcome = |id: &str| -> Value {
         runtime.block_on(async {
             http.get(format!("{base}/presentations/{id}"))
+                .bearer_auth(counter_token)
                 .send()
                 .await
                 .unwrap()
@@ -394,6 +410,26 @@ fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
     };
 
     let asked = ask(json!(["name", "birth_date"]));
+    // Whoever sees the QR code (its request id) reads nothing, and makes no request.
+    let (read, made) = runtime.block_on(async {
+        let id = asked["id"].as_str().unwrap();
+        let read = http
+            .get(format!("{base}/presentations/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        let made = http
+            .post(format!("{base}/presentations"))
+            .bearer_auth("not-the-counter-token")
+            .json(&json!({"vct": "urn:cn:gov:licence:resident-id:1", "claims": ["name"]}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (read.as_u16(), made.as_u16())
+    });
+    assert_eq!((read, made), (401, 401));
     let link = asked["link"].as_str().unwrap();
     assert!(
         link.starts_with("openid4vp://?client_id=redirect_uri%3A"),
@@ -432,6 +468,7 @@ fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
     // the result.
     let asked = runtime.block_on(async {
         http.post(format!("{base}/presentations"))
+            .bearer_auth(counter_token)
             .json(
                 &json!({"vct": "urn:cn:gov:licence:resident-id:1", "claims": ["name"],
                 "return_to": "https://shop.example/checkout?step=2"}),
@@ -460,6 +497,7 @@ fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
     let id = asked["id"].as_str().unwrap();
     let without = runtime.block_on(async {
         http.get(format!("{base}/presentations/{id}"))
+            .bearer_auth(counter_token)
             .send()
             .await
             .unwrap()
@@ -471,6 +509,7 @@ fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
     );
     let with: Value = runtime.block_on(async {
         http.get(format!("{base}/presentations/{id}?response_code={code}"))
+            .bearer_auth(counter_token)
             .send()
             .await
             .unwrap()
@@ -502,8 +541,7 @@ fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
         "name",
         "--audience",
         "redirect_uri:https://elsewhere.example/cb",
-        "--nonce",
-        &request.nonce,
+        &format!("--nonce={}", request.nonce),
     ]);
     let shown = elsewhere.json().as_str().unwrap().to_owned();
     let status = runtime.block_on(async {

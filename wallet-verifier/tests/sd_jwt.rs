@@ -543,6 +543,19 @@ fn certificate_roles_are_enforced() {
     let issued = pki.issue_with_chain(&holder, &[wrong_leaf]);
     let p = present(&issued, &["姓名"], &holder, AUD, NONCE, NOW).unwrap();
     assert_eq!(code(verify(&pki, &p)), "bad_issuer_signature");
+    // A leaf for the right key that names no issuer (no SAN) vouches for none.
+    let nameless = keys::leaf_certificate(
+        &pki.root_key,
+        &pki.root,
+        "an issuer without a name",
+        &pki.issuer_key.verifier(),
+        NOW - YEAR,
+        NOW + YEAR,
+    )
+    .unwrap();
+    let issued = pki.issue_with_chain(&holder, &[nameless]);
+    let p = present(&issued, &["姓名"], &holder, AUD, NONCE, NOW).unwrap();
+    assert_eq!(code(verify(&pki, &p)), "issuer_not_in_certificate");
     // Out of order: the intermediate first.
     let issued = pki.issue_with_chain(&holder, &[pki.root.clone(), pki.leaf.clone()]);
     let p = present(&issued, &["姓名"], &holder, AUD, NONCE, NOW).unwrap();

@@ -110,7 +110,16 @@ fn parse_records(text: &str) -> Result<Vec<ImportRecord>, CliError> {
     values
         .into_iter()
         .enumerate()
-        .map(|(i, v)| serde_json::from_value(v).map_err(|e| CliError(format!("record {i}: {e}"))))
+        .map(|(i, v)| {
+            // serde's message would quote the bad value, maybe an ID number: name the shape.
+            serde_json::from_value(v).map_err(|_| {
+                CliError(format!(
+                    "record {i}: must be an object with \"type\" and \"holder\" (strings), \
+                     \"claims\" (an object), and optionally \"valid_from\"/\"valid_until\"; \
+                     nothing else"
+                ))
+            })
+        })
         .collect()
 }
 

@@ -121,7 +121,12 @@ pub fn check_record(
             Some(_) => problems.push(format!("claims.{field}: differs from the holder")),
         }
     }
+    // A wrong holder was reported already: its claim is not missing on top.
+    let holder_field = kind.holder_claim.as_deref().filter(|_| holder.is_none());
     for spec in kind.claims.iter().filter(|c| c.required) {
+        if Some(spec.name.as_str()) == holder_field {
+            continue;
+        }
         if !claims.contains_key(&spec.name) && !record.claims.contains_key(&spec.name) {
             problems.push(format!("claims.{}: required ({})", spec.name, spec.zh));
         }
@@ -166,7 +171,8 @@ pub fn check_record(
 /// (a licence valid until 2030-01-31 is valid all that day).
 fn instant(value: &Value, end: bool) -> Option<i64> {
     match value {
-        Value::Number(n) => n.as_i64().filter(|s| *s > 0),
+        // Up to the end of year 9999, like the dates: no arithmetic overflows on them.
+        Value::Number(n) => n.as_i64().filter(|s| *s > 0 && *s < 253_402_300_800),
         Value::String(s) => {
             parse_date(s).map(|days| days * DAY - CST_OFFSET + if end { DAY } else { 0 })
         }
@@ -304,6 +310,10 @@ mod tests {
         let problems =
             check_record(&types, &company, NOW).expect_err("an ID number is no credit code");
         assert!(problems[0].starts_with("holder:"), "{problems:?}");
+        assert!(
+            !problems.iter().any(|p| p.starts_with("claims.credit_code")),
+            "the holder's own claim is not reported missing on top: {problems:?}"
+        );
         let wrong_id = resident(full_claims());
         let wrong_id = ImportRecord {
             holder: "110105194912310037".into(),

@@ -183,16 +183,34 @@ pub fn app_caller(
     Ok(claims)
 }
 
-/// The citizen whose login an access token carries (checked, binding included), and its scopes.
+/// A citizen's login as an access token carries it.
+#[derive(Debug)]
+pub struct CitizenToken {
+    pub user: crate::store::users::UserRow,
+    pub scopes: ScopeSet,
+    pub client_id: String,
+    /// DPoP-bound (`cnf.jkt`), and so presented with a proof by its key.
+    pub bound: bool,
+}
+
+/// The citizen whose login an access token carries (checked, binding included).
 pub fn citizen(
     svc: &Services,
     token: &str,
     how: &Presentation<'_>,
-) -> Result<(crate::store::users::UserRow, ScopeSet), BearerError> {
+) -> Result<CitizenToken, BearerError> {
     let at = verify_access_token(svc, token)?;
     check_binding(svc, &at, token, how)?;
-    let scopes = ScopeSet::parse(at.get("scope").and_then(Value::as_str).unwrap_or(""));
-    Ok((login_of(svc, &at)?, scopes))
+    Ok(CitizenToken {
+        user: login_of(svc, &at)?,
+        scopes: ScopeSet::parse(at.get("scope").and_then(Value::as_str).unwrap_or("")),
+        client_id: at
+            .get("client_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        bound: at.get("cnf").and_then(|c| c.get("jkt")).is_some(),
+    })
 }
 
 /// The token's `sub` is what its client calls the citizen (maybe pairwise): the grant names the

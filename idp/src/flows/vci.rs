@@ -76,7 +76,7 @@ pub fn offer(
         code_hash: keys::sha256_b64(code.as_bytes()),
         licence_id: licence.id.clone(),
         tx_code_hash: keys::sha256_b64(tx_code.as_bytes()),
-        failed_attempts: 0,
+        attempts: 0,
         expires_at: now + OFFER_SECS,
         spent_at: None,
         created_at: now,
@@ -111,7 +111,7 @@ fn oauth(error: &'static str, description: &str) -> TokenError {
 }
 
 /// The token endpoint's pre-authorized code grant (anonymous: the code is the credential).
-/// The transaction code is checked before the code is spent, and wrong ones burn it at last.
+/// The transaction code is checked before the code is spent; five attempts use the offer up.
 pub fn redeem(
     svc: &Services,
     params: &crate::domain::params::Params,
@@ -137,16 +137,24 @@ pub fn redeem(
             "this offer needs its transaction code (tx_code)",
         )
     })?;
+    // The attempt is counted before the comparison, atomically: a burst of concurrent guesses
+    // shares the same five tries as guesses one after another.
+    if !svc
+        .store
+        .reserve_offer_attempt(&code_hash, TX_CODE_TRIES, now)?
+    {
+        return Err(oauth(
+            "invalid_grant",
+            "the pre-authorized code is unknown, used, expired or out of attempts",
+        ));
+    }
     let tx_hash = keys::sha256_b64(tx_code.as_bytes());
     if !keys::constant_time_eq(tx_hash.as_bytes(), offer.tx_code_hash.as_bytes()) {
-        let failed = svc
-            .store
-            .fail_credential_offer(&code_hash, TX_CODE_TRIES, now)?;
         svc.audit.append(AuditEvent::new(
             "licence.tx_code_wrong",
             "anonymous",
             None,
-            json!({ "licence": offer.licence_id, "failed": failed }),
+            json!({ "licence": offer.licence_id, "attempt": offer.attempts + 1 }),
         ))?;
         return Err(oauth("invalid_grant", "the transaction code is wrong"));
     }
@@ -210,6 +218,9 @@ pub enum CredentialRequestError {
     /// 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
     #[error("invalid_token: {0}")]
     InvalidToken(&'static str),
+    /// 403 `insufficient_scope` (OpenID4VCI 8.3.1.1 defers to RFC 6750 3.1).
+    #[error("insufficient_scope: {0}")]
+    InsufficientScope(&'static str),
     #[error("{error}: {description}")]
     Request {
         error: &'static str,
@@ -267,7 +278,8 @@ pub fn credential(
                 "credential_configuration_id is required",
             )
         })?;
-    let row = if access_token.contains('.') {
+    // Who fetched it, for the audit: the citizen and their app, or the holder of an offer.
+    let (row, actor, client_id) = if access_token.contains('.') {
         citizens_licence(svc, access_token, how, configuration, now)?
     } else {
         if how.dpop_scheme {
@@ -286,12 +298,11 @@ pub fn credential(
             .licence(&licence_id)?
             .ok_or(Infra::Corrupt("a credential token names a missing licence"))?;
         if configuration != row.licence_type {
-            return Err(refuse(
-                "unknown_credential_configuration",
+            return Err(CredentialRequestError::InsufficientScope(
                 "this token is for another credential configuration",
             ));
         }
-        row
+        (row, "anonymous".to_owned(), None)
     };
     let proofs = request
         .get("proofs")
@@ -328,8 +339,8 @@ pub fn credential(
     svc.audit
         .append(AuditEvent::new(
             "licence.issued",
-            "anonymous",
-            None,
+            &actor,
+            client_id.as_deref(),
             json!({ "licence": licence.row.id, "count": credentials.len() }),
         ))
         .map_err(Infra::from)?;
@@ -417,26 +428,39 @@ fn citizens_licence(
     how: &Presentation<'_>,
     configuration: &str,
     now: i64,
-) -> Result<crate::store::licences::LicenceRow, CredentialRequestError> {
-    let (user, scopes) =
+) -> Result<(crate::store::licences::LicenceRow, String, Option<String>), CredentialRequestError> {
+    let caller =
         super::token_check::citizen(svc, token, how).map_err(CredentialRequestError::Bearer)?;
+    // A credential is the licence itself, presentable anywhere: only the government app (the
+    // citizen's wallet), holding a DPoP-bound token, may fetch one. Other apps read licence
+    // claims at userinfo (一证通办) and get nothing they could show as the citizen.
+    if !caller.bound || !caller.scopes.contains(crate::domain::scope::GOV_APP) {
+        return Err(CredentialRequestError::InsufficientScope(
+            "only the government app, with a DPoP-bound token, fetches credentials",
+        ));
+    }
     if svc.licence_types.get(configuration).is_none() {
         return Err(refuse(
             "unknown_credential_configuration",
             "no credential configuration has that id",
         ));
     }
-    if !scopes.contains(&format!(
+    if !caller.scopes.contains(&format!(
         "{}{configuration}",
         crate::domain::scope::LICENCE_PREFIX
     )) {
-        return Err(refuse(
-            "invalid_credential_request",
+        return Err(CredentialRequestError::InsufficientScope(
             "the access token's scope does not cover this credential configuration",
         ));
     }
-    let lookup = user.id_number_lookup.as_deref().unwrap_or_default();
-    svc.store
+    let Some(lookup) = caller.user.id_number_lookup.as_deref() else {
+        return Err(refuse(
+            "credential_request_denied",
+            "the citizen holds no current licence of this type",
+        ));
+    };
+    let row = svc
+        .store
         .licences_of_holder(lookup)?
         .into_iter()
         .rev()
@@ -451,5 +475,6 @@ fn citizens_licence(
                 "credential_request_denied",
                 "the citizen holds no current licence of this type",
             )
-        })
+        })?;
+    Ok((row, caller.user.sub, Some(caller.client_id)))
 }

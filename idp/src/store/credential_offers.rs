@@ -9,7 +9,7 @@ pub struct CredentialOfferRow {
     pub code_hash: String,
     pub licence_id: String,
     pub tx_code_hash: String,
-    pub failed_attempts: i64,
+    pub attempts: i64,
     pub expires_at: i64,
     pub spent_at: Option<i64>,
     pub created_at: i64,
@@ -31,37 +31,20 @@ impl Store {
             .optional()?)
     }
 
-    /// Counts a wrong transaction code; at `burn_at` failures the code is spent for good.
-    /// Returns the failures counted so far (0 if the offer was already spent).
-    pub fn fail_credential_offer(
-        &self,
-        code_hash: &str,
-        burn_at: i64,
-        now: i64,
-    ) -> StoreResult<i64> {
-        let conn = &mut *self.conn()?;
-        conn.transaction(|conn| {
-            let n = diesel::update(
-                credential_offers::table
-                    .find(code_hash)
-                    .filter(credential_offers::spent_at.is_null()),
-            )
-            .set(credential_offers::failed_attempts.eq(credential_offers::failed_attempts + 1))
-            .execute(conn)?;
-            if n == 0 {
-                return Ok(0);
-            }
-            let failed: i64 = credential_offers::table
+    /// Counts one redemption attempt before its transaction code is compared, so concurrent
+    /// guesses each use up one of the `max`: false when the offer is unknown, spent, expired or
+    /// out of attempts.
+    pub fn reserve_offer_attempt(&self, code_hash: &str, max: i64, now: i64) -> StoreResult<bool> {
+        let n = diesel::update(
+            credential_offers::table
                 .find(code_hash)
-                .select(credential_offers::failed_attempts)
-                .first(conn)?;
-            if failed >= burn_at {
-                diesel::update(credential_offers::table.find(code_hash))
-                    .set(credential_offers::spent_at.eq(now))
-                    .execute(conn)?;
-            }
-            Ok(failed)
-        })
+                .filter(credential_offers::spent_at.is_null())
+                .filter(credential_offers::expires_at.gt(now))
+                .filter(credential_offers::attempts.lt(max)),
+        )
+        .set(credential_offers::attempts.eq(credential_offers::attempts + 1))
+        .execute(&mut *self.conn()?)?;
+        Ok(n == 1)
     }
 
     /// Spends the code once: true for the one caller that did.
@@ -75,6 +58,20 @@ impl Store {
         .set(credential_offers::spent_at.eq(now))
         .execute(&mut *self.conn()?)?;
         Ok(n == 1)
+    }
+
+    /// Offers and credential tokens past their expiry (kept a day, for the audit's sake).
+    pub fn purge_credential_offers(&self, now: i64) -> StoreResult<usize> {
+        let conn = &mut *self.conn()?;
+        let mut n = diesel::delete(
+            credential_offers::table.filter(credential_offers::expires_at.lt(now - 86_400)),
+        )
+        .execute(conn)?;
+        n += diesel::delete(
+            credential_tokens::table.filter(credential_tokens::expires_at.lt(now - 86_400)),
+        )
+        .execute(conn)?;
+        Ok(n)
     }
 
     pub fn insert_credential_token(

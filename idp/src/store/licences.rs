@@ -114,7 +114,12 @@ impl Store {
     pub fn licences_of_holder(&self, holder_lookup: &str) -> StoreResult<Vec<LicenceRow>> {
         Ok(licences::table
             .filter(licences::holder_lookup.eq(holder_lookup))
-            .order(licences::created_at.asc())
+            // Newest last, the same on every database (callers take the last that fits).
+            .order((
+                licences::valid_from.asc(),
+                licences::created_at.asc(),
+                licences::id.asc(),
+            ))
             .select(LicenceRow::as_select())
             .load(&mut *self.conn()?)?)
     }

@@ -316,7 +316,7 @@ diesel::table! {
         code_hash -> Text,
         licence_id -> Text,
         tx_code_hash -> Text,
-        failed_attempts -> BigInt,
+        attempts -> BigInt,
         expires_at -> BigInt,
         spent_at -> Nullable<BigInt>,
         created_at -> BigInt,

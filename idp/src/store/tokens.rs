@@ -67,6 +67,7 @@ impl Store {
         n += self.purge_ceremonies(now)?;
         n += self.purge_device_codes(now)?;
         n += self.purge_qr_logins(now)?;
+        n += self.purge_credential_offers(now)?;
         n += diesel::delete(sessions::table.filter(sessions::expires_at.lt(now)))
             .execute(&mut *conn)?;
         n += diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now)))

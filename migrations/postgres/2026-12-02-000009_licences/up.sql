@@ -46,7 +46,8 @@ CREATE TABLE credential_offers (
     code_hash TEXT PRIMARY KEY,
     licence_id TEXT NOT NULL REFERENCES licences (id),
     tx_code_hash TEXT NOT NULL,
-    failed_attempts BIGINT NOT NULL,
+    -- Redemption attempts, each counted before its transaction code is compared.
+    attempts BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     spent_at BIGINT,
     created_at BIGINT NOT NULL

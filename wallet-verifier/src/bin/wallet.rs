@@ -89,7 +89,7 @@ enum LicenceCommand {
         claims: Vec<String>,
         #[arg(long, default_value = wallet_verifier::licences::SHOWN_AUDIENCE)]
         audience: String,
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         nonce: Option<String>,
         /// Also draw it as a QR code on standard error (扫码亮证).
         #[arg(long)]

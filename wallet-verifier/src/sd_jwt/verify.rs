@@ -196,13 +196,10 @@ impl Verifier {
     }
 }
 
-/// SD-JWT VC 3.5: when the leaf names its issuer (SAN), `iss` must be one of those names: a
-/// URI SAN exactly, or a `dns:` URI matching a dNSName SAN. A leaf without SANs is bound
-/// to its issuer by the national root alone (that root certifies only licence issuers).
+/// SD-JWT VC (x5c): `iss` must be one of the names the leaf certifies: a URI SAN exactly, or a
+/// `dns:` URI matching a dNSName SAN. A leaf without SANs names no issuer, so it vouches for
+/// none: otherwise one issuer under the root could speak as another.
 fn bind_issuer(chain: &ValidatedChain, iss: &str) -> Result<(), Refusal> {
-    if chain.san_uris.is_empty() && chain.san_dns.is_empty() {
-        return Ok(());
-    }
     let by_uri = chain.san_uris.iter().any(|u| u == iss);
     let by_dns = iss
         .strip_prefix("dns:")

@@ -23,7 +23,9 @@ pub fn document(svc: &Services) -> serde_json::Value {
             .collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::domain::device::GRANT_TYPE, crate::domain::token_exchange::GRANT_TYPE],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::domain::device::GRANT_TYPE, crate::domain::token_exchange::GRANT_TYPE, crate::flows::vci::PRE_AUTHORIZED_GRANT],
+        // OpenID4VCI: a wallet redeems a pre-authorized code without client authentication.
+        "pre-authorized_grant_anonymous_access_supported": true,
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],

@@ -83,6 +83,12 @@ pub async fn credential(
             description: Some(why.into()),
             scope: None,
         }),
+        Err(CredentialRequestError::InsufficientScope(why)) => Err(WebError::Bearer {
+            status: StatusCode::FORBIDDEN,
+            error: Some("insufficient_scope"),
+            description: Some(why.into()),
+            scope: None,
+        }),
         Err(CredentialRequestError::Bearer(e)) => {
             Err(super::userinfo::bearer_error(e, dpop_scheme))
         }

@@ -38,7 +38,7 @@ enum Command {
         trust_root: PathBuf,
         /// The nonce this verifier gave the wallet. Without it, a licence shown unasked is
         /// accepted only while its key-binding JWT is under --max-age seconds old.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         nonce: Option<String>,
         #[arg(long, default_value = wallet_verifier::licences::SHOWN_AUDIENCE)]
         audience: String,
@@ -91,8 +91,14 @@ fn main() {
             offline_grace_secs: offline_grace,
             cache_dir,
         };
+        // From the environment, never the command line (`ps` shows that to everyone).
+        let token = std::env::var("VERIFIER_COUNTER_TOKEN").unwrap_or_default();
+        if token.len() < 16 {
+            eprintln!("verifier: set VERIFIER_COUNTER_TOKEN (at least 16 characters) for the counter's calls");
+            std::process::exit(2);
+        }
         if let Err(e) = actix_web::rt::System::new()
-            .block_on(service::serve(&bind, public_url, verifier, online))
+            .block_on(service::serve(&bind, public_url, token, verifier, online))
         {
             eprintln!("verifier: {e}");
             std::process::exit(2);
@@ -173,13 +179,58 @@ async fn verify(trust_root: &Path, s: &Settings) -> Result<Value, Failure> {
         Some(n) => n.clone(),
         None => wallet_verifier::licences::holder_nonce(presentation).unwrap_or_default(),
     };
+    let now = wallet_verifier::dpop::now();
     let asked = online::Asked {
         nonce: &nonce,
         audience: &s.audience,
         max_age_secs: s.max_age,
-        now: wallet_verifier::dpop::now(),
+        now,
     };
-    Ok(online::verify(&verifier, presentation, asked, &s.online).await?)
+    // Unasked, a photo of the QR code could be shown again while fresh: this counter accepts
+    // each key-binding JWT once (what it saw is kept for the freshness window, plus skew).
+    let seen = s.online.cache_dir.join("seen");
+    let mark = seen.join(keys::sha256_b64(
+        presentation
+            .rsplit('~')
+            .next()
+            .unwrap_or_default()
+            .as_bytes(),
+    ));
+    if s.nonce.is_none() && mark.exists() {
+        return Err(Failure::Refused(Refusal::ReplayedNonce));
+    }
+    let answer = online::verify(&verifier, presentation, asked, &s.online).await?;
+    if s.nonce.is_none() {
+        forget_older_than(&seen, s.max_age + 120);
+        // A counter that cannot write its cache loses only this protection; say so.
+        if std::fs::create_dir_all(&seen)
+            .and_then(|()| std::fs::write(&mark, now.to_string()))
+            .is_err()
+        {
+            eprintln!(
+                "verifier: cannot record this presentation in {}: a replay would pass",
+                seen.display()
+            );
+        }
+    }
+    Ok(answer)
+}
+
+/// Removes the replay marks older than `secs` (by their recorded time).
+fn forget_older_than(seen: &Path, secs: i64) {
+    let now = wallet_verifier::dpop::now();
+    let Ok(entries) = std::fs::read_dir(seen) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let at = std::fs::read_to_string(entry.path())
+            .ok()
+            .and_then(|t| t.trim().parse::<i64>().ok())
+            .unwrap_or(0);
+        if now - at > secs {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn load_root(trust_root: &Path) -> Result<Verifier, String> {

@@ -5,6 +5,11 @@
 //!   POST /presentations/{id}/response              <- the wallet's vp_token and state
 //!   GET  /presentations/{id}[?response_code=C]     -> {"status": "pending" | "verified" | "refused", ...}
 //!
+//! The counter's own calls (making a request, reading its result) carry
+//! `Authorization: Bearer` with the counter token (`VERIFIER_COUNTER_TOKEN`): the service must
+//! be public for wallets, and whoever merely sees a QR code (its request id) must not read what
+//! the citizen showed, nor make requests in the counter's name.
+//!
 //! Cross-device, the counter's screen draws `link` (`qr_svg`) and the phone scans it. Same-device
 //! (a page on the phone itself asks, giving `return_to`), the page opens `link`; after answering,
 //! the wallet is sent back to `return_to` with a `response_code`, and only with that code does
@@ -31,6 +36,7 @@ struct Pending {
 
 struct Counter {
     public_url: String,
+    counter_token: String,
     verifier: Verifier,
     online: Online,
     pending: Mutex<HashMap<String, Pending>>,
@@ -56,7 +62,31 @@ fn not_found() -> HttpResponse {
     )
 }
 
-async fn create(counter: web::Data<Counter>, body: web::Json<Value>) -> HttpResponse {
+/// The counter's own calls carry its token; wallets' calls do not need it.
+fn is_counter(counter: &Counter, req: &actix_web::HttpRequest) -> bool {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| {
+            keys::constant_time_eq(t.trim().as_bytes(), counter.counter_token.as_bytes())
+        })
+}
+
+fn unauthorized() -> HttpResponse {
+    HttpResponse::Unauthorized()
+        .insert_header(("www-authenticate", "Bearer"))
+        .json(json!({ "error": "invalid_token", "error_description": "the counter token is missing or wrong" }))
+}
+
+async fn create(
+    req: actix_web::HttpRequest,
+    counter: web::Data<Counter>,
+    body: web::Json<Value>,
+) -> HttpResponse {
+    if !is_counter(&counter, &req) {
+        return unauthorized();
+    }
     let vct = body
         .get("vct")
         .and_then(Value::as_str)
@@ -230,10 +260,14 @@ struct StatusQuery {
 }
 
 async fn status(
+    req: actix_web::HttpRequest,
     counter: web::Data<Counter>,
     id: web::Path<String>,
     query: web::Query<StatusQuery>,
 ) -> HttpResponse {
+    if !is_counter(&counter, &req) {
+        return unauthorized();
+    }
     let pending = counter.pending.lock().unwrap_or_else(|p| p.into_inner());
     let code_matches = |code: &str| {
         query
@@ -265,11 +299,13 @@ async fn status(
 pub async fn serve(
     bind: &str,
     public_url: String,
+    counter_token: String,
     verifier: Verifier,
     online: Online,
 ) -> std::io::Result<()> {
     let counter = web::Data::new(Counter {
         public_url,
+        counter_token,
         verifier,
         online,
         pending: Mutex::new(HashMap::new()),
