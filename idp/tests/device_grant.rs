@@ -272,3 +272,47 @@ async fn the_approval_on_one_replica_reaches_the_kiosk_polling_another() {
     let tokens = poll(&server, &kiosk, &start.str("device_code")).await;
     assert_eq!(tokens.status, 200, "{}", tokens.json);
 }
+
+/// A kiosk asking for a licence (一证通办 at a self-service terminal): the phone's confirmation
+/// page names the licence and marks it sensitive, as the consent page does.
+#[actix_web::test]
+async fn the_confirmation_page_names_a_licence_the_kiosk_asks_for() {
+    let server = TestServer::start().await;
+    let citizen = id_number(33, 91);
+    server.user(&citizen, PASSWORD).await;
+    let kiosk = server
+        .client(ClientSpec {
+            name: "政务自助终端".into(),
+            auth_method: AuthMethod::None,
+            grant_types: vec![GrantType::DeviceCode],
+            scopes: ["openid", "licence:driving_licence"]
+                .map(String::from)
+                .to_vec(),
+            ..ClientSpec::default()
+        })
+        .await;
+    let started = flow::post_form(
+        &server,
+        "/device_authorization",
+        None,
+        &[
+            ("client_id", &kiosk.client_id),
+            ("scope", "openid licence:driving_licence"),
+        ],
+    )
+    .await;
+    assert_eq!(started.status, 200, "{}", started.json);
+    let browser = Browser::new(&server.base);
+    flow::login(&browser, &citizen, PASSWORD).await;
+    let link = started.str("verification_uri_complete");
+    let path = link.strip_prefix(&server.base).unwrap_or(&link).to_owned();
+    let confirm = browser.follow(browser.get(&path).await).await;
+    assert!(
+        confirm
+            .body
+            .contains(r#"<li class="sensitive">您的电子证照（敏感信息）：驾驶证</li>"#),
+        "{}",
+        confirm.body
+    );
+    server.stop().await;
+}

@@ -101,14 +101,15 @@ pub fn enter_code(f: &Frame, typed: &str, problem: Option<Problem>) -> String {
     layout(f, t.title, &body)
 }
 
-pub fn confirm(f: &Frame, user_code: &str, client_name: &str, scopes: &[&str]) -> String {
+pub fn confirm(
+    f: &Frame,
+    user_code: &str,
+    client_name: &str,
+    scopes: &[&str],
+    licence_types: &crate::domain::licence_type::LicenceTypes,
+) -> String {
     let t = texts(f.lang);
-    let labels = f.t();
-    let mut items = String::new();
-    for s in scopes {
-        let label = labels.scope(s).unwrap_or(s);
-        let _ = write!(items, "<li>{}</li>", esc(label));
-    }
+    let items = super::pages::scope_items(f, scopes, licence_types);
     let body = format!(
         r#"<p class="client">{client}</p>
 <p>{confirm} <strong class="code">{code}</strong></p>

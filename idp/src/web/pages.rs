@@ -256,10 +256,10 @@ fn passkey_login_block(f: &Frame, p: &LoginPage<'_>) -> String {
     )
 }
 
-pub fn consent(
+/// What each scope lets the app read, as list items; the ID number and licences marked
+/// sensitive, a licence by its name in the page's language.
+pub fn scope_items(
     f: &Frame,
-    request_id: &str,
-    client_name: &str,
     scopes: &[&str],
     licence_types: &crate::domain::licence_type::LicenceTypes,
 ) -> String {
@@ -282,6 +282,18 @@ pub fn consent(
         };
         let _ = write!(items, "<li{class}>{}</li>", esc(&label));
     }
+    items
+}
+
+pub fn consent(
+    f: &Frame,
+    request_id: &str,
+    client_name: &str,
+    scopes: &[&str],
+    licence_types: &crate::domain::licence_type::LicenceTypes,
+) -> String {
+    let t = f.t();
+    let items = scope_items(f, scopes, licence_types);
     let body = format!(
         r#"<p class="client">{client}</p>
 <p>{intro}</p>

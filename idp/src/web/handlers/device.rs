@@ -134,7 +134,7 @@ pub async fn page(
             let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
             html(
                 cookie,
-                device_page::confirm(&frame, &code, &client, &scopes),
+                device_page::confirm(&frame, &code, &client, &scopes, &svc.licence_types),
             )
         }
     })
