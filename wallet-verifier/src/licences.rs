@@ -61,14 +61,7 @@ pub fn load(path: &Path) -> Result<Vec<StoredLicence>, LicenceError> {
 pub fn save(path: &Path, licences: &[StoredLicence]) -> Result<(), LicenceError> {
     let text =
         serde_json::to_string_pretty(licences).map_err(|e| LicenceError::Damaged(e.to_string()))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|e| LicenceError::Write(path.to_owned(), e))?;
-    std::io::Write::write_all(&mut file, text.as_bytes())
+    crate::state::write_private(path, text.as_bytes())
         .map_err(|e| LicenceError::Write(path.to_owned(), e))
 }
 

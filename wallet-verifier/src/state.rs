@@ -43,13 +43,14 @@ pub fn save(path: &Path, state: &WalletState) -> Result<(), StateError> {
     let text =
         serde_json::to_string_pretty(state).map_err(|e| StateError::Damaged(e.to_string()))?;
     // Tokens and the sealed key: readable by the owner only.
+    write_private(path, text.as_bytes()).map_err(|e| StateError::Write(path.to_owned(), e))
+}
+
+/// Writes a file only its owner may read (mode 0600 on Unix): the wallet's state and licences.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|e| StateError::Write(path.to_owned(), e))?;
-    std::io::Write::write_all(&mut file, text.as_bytes())
-        .map_err(|e| StateError::Write(path.to_owned(), e))
+    std::io::Write::write_all(&mut options.open(path)?, bytes)
 }

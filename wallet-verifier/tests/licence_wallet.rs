@@ -107,6 +107,34 @@ impl Desk {
         out.json()
     }
 
+    /// The operator imports the citizen's ID card and saves the national root: the licence id.
+    fn import_resident_id(&self, citizen: &str) -> String {
+        let records = json!([{"type": "resident_id", "holder": citizen, "claims": {"name": "赵六",
+            "sex": "男", "birth_date": "1980-01-10", "address": "成都市武侯区",
+            "issuing_authority": "成都市公安局"}}]);
+        std::fs::write(self.path("licences.json"), records.to_string()).unwrap();
+        let imported = self.operator(&[
+            "licence",
+            "import",
+            self.path("licences.json").to_str().unwrap(),
+        ]);
+        let root = run(self.idp(), &["keys", "root-ca"], None);
+        std::fs::write(self.path("root.pem"), root.stdout).unwrap();
+        imported[0]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The operator's offer of the citizen's ID card: {"offer", "tx_code"}.
+    fn offer(&self, citizen: &str) -> Value {
+        self.operator(&[
+            "licence",
+            "offer",
+            "--id-number",
+            citizen,
+            "--type",
+            "resident_id",
+        ])
+    }
+
     fn serve(&self) -> Server {
         let mut child = self
             .idp()
@@ -156,32 +184,11 @@ fn citizen() -> String {
 fn a_citizen_receives_a_licence_and_shows_two_claims_at_a_counter() {
     let desk = Desk::new();
     let citizen = citizen();
-    std::fs::write(
-        desk.path("licences.json"),
-        json!([{"type": "resident_id", "holder": citizen, "claims": {"name": "赵六", "sex": "男",
-            "birth_date": "1980-01-10", "address": "成都市武侯区", "issuing_authority": "成都市公安局"}}])
-        .to_string(),
-    )
-    .unwrap();
-    let imported = desk.operator(&[
-        "licence",
-        "import",
-        desk.path("licences.json").to_str().unwrap(),
-    ]);
-    let licence_id = imported[0]["id"].as_str().unwrap().to_owned();
-    let root = run(desk.idp(), &["keys", "root-ca"], None);
-    std::fs::write(desk.path("root.pem"), root.stdout).unwrap();
+    let licence_id = desk.import_resident_id(&citizen);
     let server = desk.serve();
 
     // A wrong transaction code gets nothing; the right one gets the licence.
-    let offer = desk.operator(&[
-        "licence",
-        "offer",
-        "--id-number",
-        &citizen,
-        "--type",
-        "resident_id",
-    ]);
+    let offer = desk.offer(&citizen);
     let link = offer["offer"].as_str().unwrap();
     let tx = offer["tx_code"].as_str().unwrap();
     let wrong = if tx == "111111" { "222222" } else { "111111" };
@@ -314,29 +321,9 @@ impl Drop for Counter {
 fn a_counter_asks_for_two_claims_and_the_wallet_answers_with_them() {
     let desk = Desk::new();
     let citizen = citizen();
-    std::fs::write(
-        desk.path("licences.json"),
-        json!([{"type": "resident_id", "holder": citizen, "claims": {"name": "赵六", "sex": "男",
-            "birth_date": "1980-01-10", "address": "成都市武侯区", "issuing_authority": "成都市公安局"}}])
-        .to_string(),
-    )
-    .unwrap();
-    desk.operator(&[
-        "licence",
-        "import",
-        desk.path("licences.json").to_str().unwrap(),
-    ]);
-    let root = run(desk.idp(), &["keys", "root-ca"], None);
-    std::fs::write(desk.path("root.pem"), root.stdout).unwrap();
+    desk.import_resident_id(&citizen);
     let _idp = desk.serve();
-    let offer = desk.operator(&[
-        "licence",
-        "offer",
-        "--id-number",
-        &citizen,
-        "--type",
-        "resident_id",
-    ]);
+    let offer = desk.offer(&citizen);
     let received = desk.wallet(&[
         "licence",
         "receive",
