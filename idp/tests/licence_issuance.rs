@@ -186,36 +186,14 @@ async fn a_wallet_receives_a_licence_from_an_offer_and_a_verifier_accepts_it() {
         .await;
     let verifier = Verifier::new(vec![root]).unwrap();
     let now = counter.server.clock.now();
-    let shown = present(
-        credentials[0]["credential"].as_str().unwrap(),
-        &["insured_region"],
-        &wallet,
-        "aud",
-        "n",
-        now,
-    )
-    .unwrap();
-    let expect = Expect {
-        nonce: "n",
-        audience: "aud",
-        now,
-        max_age_secs: 60,
-        status: StatusCheck::Skip,
-    };
-    let verified = verifier.verify(&shown, &expect).unwrap();
+    let credential = credentials[0]["credential"].as_str().unwrap();
+    let verified =
+        show_and_verify(&verifier, credential, &["insured_region"], &wallet, now).unwrap();
     assert_eq!(verified.claims["insured_region"], "广州市");
     assert_eq!(verified.holder_thumbprint, wallet.verifier().thumbprint());
     // The second credential is bound to the second key, not the first.
-    let wrong = present(
-        credentials[1]["credential"].as_str().unwrap(),
-        &["name"],
-        &wallet,
-        "aud",
-        "n",
-        now,
-    )
-    .unwrap();
-    assert!(verifier.verify(&wrong, &expect).is_err());
+    let second = credentials[1]["credential"].as_str().unwrap();
+    assert!(show_and_verify(&verifier, second, &["name"], &wallet, now).is_err());
     counter.server.stop().await;
 }
 
@@ -456,30 +434,10 @@ async fn a_citizen_fetches_their_own_licence_through_the_provider() {
         .with(|s| licence_issuer::issuer(s).unwrap().root_der.clone())
         .await;
     let now = server.clock.now();
-    let shown = present(
-        issued["credentials"][0]["credential"].as_str().unwrap(),
-        &["name"],
-        &wallet,
-        "aud",
-        "n",
-        now,
-    )
-    .unwrap();
-    let expect = Expect {
-        nonce: "n",
-        audience: "aud",
-        now,
-        max_age_secs: 60,
-        status: StatusCheck::Skip,
-    };
-    assert_eq!(
-        Verifier::new(vec![root])
-            .unwrap()
-            .verify(&shown, &expect)
-            .unwrap()
-            .claims["name"],
-        "王五"
-    );
+    let credential = issued["credentials"][0]["credential"].as_str().unwrap();
+    let verifier = Verifier::new(vec![root]).unwrap();
+    let verified = show_and_verify(&verifier, credential, &["name"], &wallet, now).unwrap();
+    assert_eq!(verified.claims["name"], "王五");
     let audited = server
         .with(|s| s.store.audit_recent(Some("licence.issued"), 1).unwrap())
         .await;
@@ -575,4 +533,23 @@ async fn a_citizen_fetches_their_own_licence_through_the_provider() {
         "{answer}"
     );
     counter.server.stop().await;
+}
+
+/// The wallet shows `claims` of `credential` to a verifier that asked nonce "n" for "aud".
+fn show_and_verify(
+    verifier: &Verifier,
+    credential: &str,
+    claims: &[&str],
+    wallet: &keys::SigningKey,
+    now: i64,
+) -> Result<wallet_verifier::sd_jwt::Verified, wallet_verifier::sd_jwt::Refusal> {
+    let shown = present(credential, claims, wallet, "aud", "n", now).unwrap();
+    let expect = Expect {
+        nonce: "n",
+        audience: "aud",
+        now,
+        max_age_secs: 60,
+        status: StatusCheck::Skip,
+    };
+    verifier.verify(&shown, &expect)
 }
