@@ -656,3 +656,54 @@ fn licences_are_imported_all_or_nothing_offered_and_revoked() {
         "a usable trust anchor"
     );
 }
+
+#[test]
+fn a_citizens_data_is_exported_and_erased_by_id_number_read_from_stdin() {
+    let op = Operator::new();
+    let citizen = common::id_number(33, 320);
+    let created = op.run(
+        &[
+            "user",
+            "create",
+            "--id-number",
+            &citizen,
+            "--name",
+            "赵六",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(created.ok, "{}", created.stderr);
+    let sub = created.json()["sub"].as_str().unwrap().to_owned();
+    // Which citizen must be said, one way only.
+    assert!(!op.run(&["user", "export"], None).ok);
+    assert!(
+        !op.run(
+            &["user", "export", "--sub", &sub, "--id-number-stdin"],
+            Some(&citizen)
+        )
+        .ok
+    );
+    let unknown = op.run(&["user", "export", "--sub", "nobody"], None);
+    assert!(
+        !unknown.ok && unknown.stderr.contains("no such citizen"),
+        "{}",
+        unknown.stderr
+    );
+
+    let export = op.run(&["user", "export", "--id-number-stdin"], Some(&citizen));
+    assert!(export.ok, "{}", export.stderr);
+    let data = export.json();
+    assert_eq!(data["account"]["sub"], sub.as_str());
+    assert_eq!(data["account"]["name"], "赵六");
+    // An erasure must be confirmed.
+    assert!(!op.run(&["user", "delete", "--sub", &sub], None).ok);
+    let erased = op.ok(&["user", "delete", "--sub", &sub, "--yes"]);
+    assert_eq!(erased["erased"], sub.as_str());
+    assert_eq!(users(&mut op.db()), 0);
+    let again = op.run(&["user", "delete", "--sub", &sub, "--yes"], None);
+    assert!(!again.ok);
+    // The export went to the operator's terminal on purpose; nothing else printed the number.
+    assert_eq!(op.printed.borrow().matches(citizen.as_str()).count(), 1);
+    assert_eq!(op.ok(&["audit", "verify"])["intact"], true);
+}

@@ -3,7 +3,9 @@
 #![allow(clippy::print_stdout)]
 
 mod licence;
+mod operator;
 mod province;
+mod user;
 
 use crate::clock::SystemClock;
 use crate::config::Config;
@@ -51,6 +53,9 @@ pub enum Command {
     /// Federation: the identity providers citizens are sent home to (or the hub, code 00).
     #[command(subcommand)]
     Province(province::ProvinceCommand),
+    /// Operators of the console at /admin and their roles.
+    #[command(subcommand)]
+    Operator(operator::OperatorCommand),
     /// Electronic licences (电子证照): the registry and its states.
     #[command(subcommand)]
     Licence(licence::LicenceCommand),
@@ -72,6 +77,17 @@ pub enum UserCommand {
         address: Option<String>,
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+    /// Print everything stored about a citizen as JSON (their data-access request).
+    Export(user::Which),
+    /// Erase a citizen's account and everything keyed by it (their erasure request); the
+    /// audit log keeps only the account's random subject.
+    Delete {
+        #[command(flatten)]
+        which: user::Which,
+        /// Confirms the erasure: it cannot be undone.
+        #[arg(long, required = true)]
+        yes: bool,
     },
 }
 
@@ -242,25 +258,15 @@ pub fn run(command: Command, config: Config) -> Result<(), CliError> {
             println!("{}", json!({ "sub": sub }));
             Ok(())
         }
+        Command::User(UserCommand::Export(which)) => user::export(&open(config)?, &which),
+        Command::User(UserCommand::Delete { which, .. }) => user::delete(&open(config)?, &which),
         Command::Client(c) => client(c, config),
         Command::Province(c) => province::run(c, config),
+        Command::Operator(c) => operator::run(c, config),
         Command::Licence(c) => licence::run(c, config),
         Command::Keys(KeysCommand::Rotate) => {
             let svc = open(config)?;
-            let window = keyring::publish_window(
-                svc.config.id_token_ttl_secs,
-                svc.config.access_token_ttl_secs,
-            );
-            let kids =
-                keyring::rotate(&svc.store, svc.keys.kek(), svc.now(), window).map_err(err)?;
-            svc.audit
-                .append(crate::domain::audit::AuditEvent::new(
-                    "keys.rotated",
-                    OPERATOR,
-                    None,
-                    json!({ "new": kids }),
-                ))
-                .map_err(err)?;
+            let (kids, window) = keyring::rotate_audited(&svc, OPERATOR).map_err(err)?;
             println!(
                 "{}",
                 json!({ "active": kids, "previous_published_for_seconds": window })
@@ -469,7 +475,7 @@ fn client(command: ClientCommand, config: Config) -> Result<(), CliError> {
     Ok(())
 }
 
-fn read_secret_stdin() -> Result<zeroize::Zeroizing<String>, CliError> {
+pub(crate) fn read_secret_stdin() -> Result<zeroize::Zeroizing<String>, CliError> {
     let mut text = zeroize::Zeroizing::new(String::new());
     std::io::stdin()
         .take(4096)

@@ -153,10 +153,17 @@ pub enum RedirectUriError {
     InsecureScheme(String),
     #[error("redirect URI {0:?} contains user information")]
     UserInfo(String),
+    #[error("redirect URI {0:?} contains a space or a control character")]
+    Whitespace(String),
 }
 
 /// Checks a redirect URI at registration (RFC 9700 2.1, RFC 8252 7).
 pub fn validate_redirect_uri(uri: &str, public_client: bool) -> Result<(), RedirectUriError> {
+    // The URL parser silently drops spaces, tabs and newlines, but the string as registered is
+    // what is matched and sent back in `Location`: refuse them before parsing.
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(RedirectUriError::Whitespace(uri.into()));
+    }
     let parsed = url::Url::parse(uri).map_err(|_| RedirectUriError::NotAbsolute(uri.into()))?;
     if parsed.fragment().is_some() || uri.contains('#') {
         return Err(RedirectUriError::Fragment(uri.into()));
@@ -182,6 +189,27 @@ pub fn validate_redirect_uri(uri: &str, public_client: bool) -> Result<(), Redir
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirect_uris_with_spaces_or_control_characters_are_refused() {
+        for uri in [
+            " https://app.example/cb",
+            "https://app.example/c\nb",
+            "https://app.example/cb\r\nSet-Cookie: a=b",
+            "https://app.example/c\tb",
+            "https://app.example/c\u{0}b",
+            "https://app.example/c b",
+        ] {
+            assert!(
+                matches!(
+                    validate_redirect_uri(uri, false),
+                    Err(RedirectUriError::Whitespace(_))
+                ),
+                "{uri:?}"
+            );
+        }
+        assert!(validate_redirect_uri("https://app.example/cb", false).is_ok());
+    }
 
     #[test]
     fn registration_rules() {

@@ -10,6 +10,7 @@ pub mod id_number;
 pub mod licence;
 pub mod licence_type;
 pub mod logout_token;
+pub mod operator;
 pub mod params;
 pub mod passkey;
 pub mod password;

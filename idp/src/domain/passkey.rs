@@ -18,6 +18,12 @@ pub const BIND_FRESHNESS_SECS: i64 = 300;
 
 /// Whether a session that authenticated at `auth_time` may bind a passkey `now`.
 pub fn may_bind(auth_time: i64, now: i64) -> bool {
+    is_recent_login(auth_time, now)
+}
+
+/// A login of the last five minutes: what acts that a borrowed or stolen session must not do
+/// (binding a passkey, erasing the account) ask for.
+pub fn is_recent_login(auth_time: i64, now: i64) -> bool {
     (0..=BIND_FRESHNESS_SECS).contains(&(now - auth_time))
 }
 

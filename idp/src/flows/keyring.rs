@@ -178,3 +178,31 @@ fn load(store: &Store, kek: &Kek, now: i64) -> Result<Loaded, KeyringError> {
         published: KeySet::new(published),
     })
 }
+
+/// Rotation by an operator (CLI or console): new keys sign from now on, the old ones stay
+/// published for `window` seconds; audited; this process signs with the new keys at once
+/// (other replicas at their next reload). Returns the new kids and the window.
+pub fn rotate_audited(
+    svc: &crate::services::Services,
+    actor: &str,
+) -> Result<(Vec<String>, i64), super::Infra> {
+    let window = publish_window(
+        svc.config.id_token_ttl_secs,
+        svc.config.access_token_ttl_secs,
+    );
+    let kids = rotate(&svc.store, svc.keys.kek(), svc.now(), window).map_err(|e| match e {
+        KeyringError::Store(s) => super::Infra::Store(s),
+        KeyringError::Key(k) => super::Infra::Sign(k),
+        KeyringError::NoActiveKey(_) => super::Infra::Corrupt("no active signing key"),
+    })?;
+    svc.audit.append(crate::domain::audit::AuditEvent::new(
+        "keys.rotated",
+        actor,
+        None,
+        serde_json::json!({ "new": kids }),
+    ))?;
+    if let Err(e) = svc.keys.reload() {
+        tracing::warn!(error = %e, "signing key reload after rotation failed");
+    }
+    Ok((kids, window))
+}

@@ -103,13 +103,16 @@ pub fn with_password(
     svc.store
         .update_throttle_counter(&ip_key, |c| throttle::PER_IP.forgive_one(c))?;
     let (cookie, session) = sessions::start(svc, &user.sub, ACR_PASSWORD, &["pwd"])?;
+    // The app this login serves, for the citizen's login history.
+    let mut app = None;
     if let Some(id) = attempt.request_id {
         svc.store.mark_request_login(id, &session.sid)?;
+        app = svc.store.auth_request(id, now)?.map(|r| r.client_id);
     }
     svc.audit.append(AuditEvent::new(
         "login.success",
         &user.sub,
-        None,
+        app.as_deref(),
         serde_json::json!({ "method": "pwd", "sid": session.sid }),
     ))?;
     Ok(Ok(LoggedIn {

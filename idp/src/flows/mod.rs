@@ -2,11 +2,13 @@
 //! Blocking code: web handlers run flows on the blocking pool.
 pub mod audit;
 pub mod authorize;
+pub mod authorized_apps;
 pub mod chain_logout;
 pub mod claims;
 pub mod client_auth;
 pub mod client_keys;
 pub mod clients;
+pub mod console;
 pub mod counters;
 pub mod credentials;
 pub mod device;
@@ -18,9 +20,11 @@ pub mod licence_issuer;
 pub mod licences;
 pub mod login;
 pub mod logout;
+pub mod operators;
 pub mod outbound;
 pub mod passkeys;
 pub mod password_pool;
+pub mod privacy;
 pub mod qr;
 pub mod qr_wait;
 pub mod registration;

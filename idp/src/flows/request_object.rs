@@ -70,10 +70,10 @@ pub fn resolve(
     };
     let claims = claims_of(svc, client, jwt.trim())?;
     let text = |v: &Value| v.as_str().map(str::to_owned);
+    // Present means the string client_id: a number or an object is not "the same client".
     if claims
         .get("client_id")
-        .and_then(text)
-        .is_some_and(|c| c != client.client_id)
+        .is_some_and(|c| c.as_str() != Some(client.client_id.as_str()))
     {
         return Err(invalid(
             "client_id in the request object differs from the request",
@@ -81,8 +81,7 @@ pub fn resolve(
     }
     if claims
         .get("iss")
-        .and_then(text)
-        .is_some_and(|i| i != client.client_id)
+        .is_some_and(|i| i.as_str() != Some(client.client_id.as_str()))
     {
         return Err(invalid("iss of the request object must be the client_id"));
     }
@@ -98,12 +97,13 @@ pub fn resolve(
             return Err(invalid("aud of the request object must be this issuer"));
         }
     }
-    if claims
-        .get("exp")
-        .and_then(Value::as_i64)
-        .is_some_and(|exp| exp <= svc.now())
-    {
-        return Err(invalid("the request object has expired"));
+    // A present exp must be a number in the future; a string or a list never expires nothing.
+    if let Some(exp) = claims.get("exp") {
+        match exp.as_f64() {
+            Some(exp) if exp > svc.now() as f64 => {}
+            Some(_) => return Err(invalid("the request object has expired")),
+            None => return Err(invalid("exp of the request object must be a number")),
+        }
     }
     if let (Some(outer), Some(inner)) = (
         params.get("response_type"),

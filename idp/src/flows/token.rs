@@ -527,6 +527,14 @@ pub(super) fn issue_for_grant(
     } else {
         None
     };
+    svc.audit.append(AuditEvent::new(
+        "token.issued",
+        &grant.sub,
+        Some(&client.client_id),
+        serde_json::json!({ "grant_type": grant_type, "jti": jti, "grant": grant.id }),
+    ))?;
+    // The refresh token is stored last: if the audit entry (or anything before) fails, the app
+    // is told so (503) and no live refresh token is left behind that it never received.
     let refresh_token = if with_refresh {
         let (token, row) = new_refresh(svc, &grant.id, &client.client_id, now);
         svc.store.insert_refresh(&row)?;
@@ -534,12 +542,6 @@ pub(super) fn issue_for_grant(
     } else {
         None
     };
-    svc.audit.append(AuditEvent::new(
-        "token.issued",
-        &grant.sub,
-        Some(&client.client_id),
-        serde_json::json!({ "grant_type": grant_type, "jti": jti, "grant": grant.id }),
-    ))?;
     Ok(TokenResponse {
         access_token,
         token_type: token_type(jkt),

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
-struct AuditRow {
+pub(super) struct AuditRow {
     seq: i64,
     at: i64,
     kind: String,

@@ -2,14 +2,17 @@
 //! another replica may need lives here. Methods are blocking: call them from `web::block`.
 pub mod audit;
 pub mod auth_requests;
+pub mod citizen_data;
 pub mod clients;
 pub mod connection;
 pub mod consents;
+pub mod console;
 pub mod credential_offers;
 pub mod device_codes;
 pub mod error;
 pub mod grants;
 pub mod licences;
+pub mod operators;
 pub mod passkeys;
 pub mod qr_logins;
 pub mod schema;

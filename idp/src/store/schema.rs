@@ -331,3 +331,12 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    operator_roles (sub, role) {
+        sub -> Text,
+        role -> Text,
+        granted_at -> BigInt,
+        granted_by -> Text,
+    }
+}

@@ -1,8 +1,13 @@
-//! The citizen's account page: their passkeys (bind, see, remove).
+//! The citizen's account page (用户专属服务空间): passkeys, bound devices, authorized apps, login
+//! history and their data.
+use super::account_sections;
 use super::pages::{esc, layout, Frame};
 use super::passkey_text::texts;
+use crate::domain::licence_type::LicenceTypes;
+use crate::flows::authorized_apps::AuthorizedApp;
 use crate::flows::devices::BoundDevice;
 use crate::flows::passkeys::PasskeyInfo;
+use crate::flows::privacy::HistoryEntry;
 use std::fmt::Write;
 
 #[derive(Debug)]
@@ -11,6 +16,9 @@ pub struct AccountPage<'a> {
     pub passkeys: &'a [PasskeyInfo],
     /// Apps bound to a device key (the government app on the citizen's phones).
     pub devices: &'a [BoundDevice],
+    pub apps: &'a [AuthorizedApp],
+    pub history: &'a [HistoryEntry],
+    pub licence_types: &'a LicenceTypes,
     /// Binding is offered (the provider has a WebAuthn relying party).
     pub can_bind: bool,
     /// A one-line outcome of the last action.
@@ -18,12 +26,14 @@ pub struct AccountPage<'a> {
 }
 
 /// Unix seconds as China Standard Time, the time citizens read.
-fn local_time(unix: i64) -> String {
+pub fn local_time(unix: i64) -> String {
     let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|t| t.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()
 }
+
+pub use account_sections::{erased, notice};
 
 pub fn account(f: &Frame, p: &AccountPage<'_>) -> String {
     let pt = texts(f.lang);
@@ -97,6 +107,9 @@ pub fn account(f: &Frame, p: &AccountPage<'_>) -> String {
     }
     body.push_str("</section>");
     devices_section(f, p.devices, &mut body);
+    account_sections::apps(f, p.apps, p.licence_types, &mut body);
+    account_sections::history(f, p.history, &mut body);
+    account_sections::data(f, &mut body);
     let t = f.t();
     let _ = write!(
         body,

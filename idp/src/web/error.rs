@@ -42,6 +42,12 @@ pub enum WebError {
         json: bool,
         lang: Lang,
     },
+    /// Input the database refuses to store (a NUL byte in text, on PostgreSQL): the client's
+    /// fault, answered 400 like any other malformed request.
+    BadInput {
+        json: bool,
+        lang: Lang,
+    },
 }
 
 impl std::fmt::Display for WebError {
@@ -55,6 +61,7 @@ impl std::fmt::Display for WebError {
             WebError::Page { title, message, .. } => write!(f, "{title}: {message}"),
             WebError::Unavailable { .. } => f.write_str("service unavailable"),
             WebError::Internal { .. } => f.write_str("internal error"),
+            WebError::BadInput { .. } => f.write_str("malformed input"),
         }
     }
 }
@@ -76,6 +83,9 @@ impl WebError {
                 tracing::warn!(error = %e, "dependency unavailable");
                 WebError::Unavailable { json, lang }
             }
+            Infra::Store(StoreError::Query(q)) if is_refused_text(q) => {
+                WebError::BadInput { json, lang }
+            }
             Infra::Store(StoreError::Query(q)) if is_connection_error(q) => {
                 tracing::warn!(error = %e, "database connection lost");
                 WebError::Unavailable { json, lang }
@@ -86,6 +96,11 @@ impl WebError {
             }
         }
     }
+}
+
+/// PostgreSQL refuses text with a NUL byte (SQLSTATE 22021); SQLite stores it.
+fn is_refused_text(e: &diesel::result::Error) -> bool {
+    e.to_string().contains("invalid byte sequence for encoding")
 }
 
 fn is_connection_error(e: &diesel::result::Error) -> bool {
@@ -125,6 +140,7 @@ impl ResponseError for WebError {
             WebError::Dpop { .. } => StatusCode::UNAUTHORIZED,
             WebError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::BadInput { .. } => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -188,12 +204,14 @@ impl ResponseError for WebError {
                 .content_type("text/html; charset=utf-8")
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .body(pages::message(frame, title, message)),
-            WebError::Unavailable { json, lang } | WebError::Internal { json, lang } => {
+            WebError::Unavailable { json, lang }
+            | WebError::Internal { json, lang }
+            | WebError::BadInput { json, lang } => {
                 let t = lang.t();
-                let (code, text) = if status == StatusCode::SERVICE_UNAVAILABLE {
-                    ("temporarily_unavailable", t.unavailable)
-                } else {
-                    ("server_error", t.internal)
+                let (code, text) = match status {
+                    StatusCode::SERVICE_UNAVAILABLE => ("temporarily_unavailable", t.unavailable),
+                    StatusCode::BAD_REQUEST => ("invalid_request", t.malformed),
+                    _ => ("server_error", t.internal),
                 };
                 let mut b = HttpResponse::build(status);
                 no_store(&mut b);

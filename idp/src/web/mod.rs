@@ -1,9 +1,12 @@
 //! Thin actix-web handlers: parse, call a flow on the blocking pool, render.
 pub mod account_page;
+pub mod account_sections;
+pub mod admin_page;
 pub mod browser;
 pub mod csrf;
 pub mod device_page;
 pub mod error;
+pub mod framework_errors;
 pub mod handlers;
 pub mod i18n;
 pub mod pages;
@@ -58,6 +61,7 @@ pub fn server(svc: Shared, listener: TcpListener) -> std::io::Result<actix_web::
     let svc_pool_size = svc.config.pool_size as usize;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(framework_errors::handlers())
             .wrap(security_headers())
             .configure(configure(svc.clone()))
     })

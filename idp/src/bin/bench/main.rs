@@ -5,6 +5,7 @@
 //!
 //!   cargo build --release -p idp && target/release/idp-bench            # full run
 //!   target/debug/idp-bench --smoke                                     # CI: a few seconds
+//!   target/release/idp-bench --soak 600                                # 10-minute soak
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use clap::Parser;
@@ -15,6 +16,7 @@ mod qr;
 mod roaming;
 mod routing;
 mod server;
+mod soak;
 
 use flows::{client_credentials, code_flow, http, log_in};
 use passkey::{bind_phone, passkey_login};
@@ -47,6 +49,9 @@ struct Args {
     /// Entries of the status list measured (1% revoked).
     #[arg(long, default_value_t = 10_000_000)]
     status_list_entries: u64,
+    /// Instead of the benchmark: a soak of SECONDS at 70% of the measured peak, mixed flows.
+    #[arg(long, value_name = "SECONDS")]
+    soak: Option<u64>,
 }
 
 struct Outcome {
@@ -226,6 +231,10 @@ fn main() {
             }
             assert!(ready.elapsed() < Duration::from_secs(30), "server did not become ready");
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let Some(seconds) = args.soak {
+            let passed = soak::soak(&server, Arc::new(fixture), seconds, args.concurrency).await;
+            std::process::exit(if passed { 0 } else { 1 });
         }
         let (idle_kib, _) = memory_kib(pid);
         // First, on the fresh server: N browsers each draw a code and wait on its status at the

@@ -1,7 +1,8 @@
 //! The citizen's account page and its forms.
 use super::{blocking, html};
 use crate::domain::params::Params;
-use crate::flows::{devices, passkeys, sessions, Infra};
+use crate::domain::passkey;
+use crate::flows::{authorized_apps, devices, logout, passkeys, privacy, sessions, Infra};
 use crate::services::Services;
 use crate::web::account_page::{self, AccountPage};
 use crate::web::browser::Browser;
@@ -19,6 +20,8 @@ struct Account {
     name: String,
     passkeys: Vec<passkeys::PasskeyInfo>,
     devices: Vec<devices::BoundDevice>,
+    apps: Vec<authorized_apps::AuthorizedApp>,
+    history: Vec<privacy::HistoryEntry>,
 }
 
 fn load(svc: &Services, session: Option<&str>) -> Result<Option<Account>, Infra> {
@@ -32,6 +35,8 @@ fn load(svc: &Services, session: Option<&str>) -> Result<Option<Account>, Infra>
         name: user.name,
         passkeys: passkeys::list(svc, &session.sub)?,
         devices: devices::list(svc, &session.sub)?,
+        apps: authorized_apps::list(svc, &session.sub)?,
+        history: privacy::history(svc, &session.sub)?,
     }))
 }
 
@@ -60,12 +65,16 @@ pub async fn page(
         Some("removed") => Some(pt.removed),
         Some("not_found") => Some(pt.not_found),
         Some("unbound") => Some(pt.unbound),
-        _ => None,
+        Some(other) => account_page::notice(frame.lang, other),
+        None => None,
     };
     let page = AccountPage {
         name: &account.name,
         passkeys: &account.passkeys,
         devices: &account.devices,
+        apps: &account.apps,
+        history: &account.history,
+        licence_types: &svc.licence_types,
         can_bind: svc.webauthn.is_some(),
         notice,
     };
@@ -122,4 +131,99 @@ pub async fn unbind_device(
     body: web::Bytes,
 ) -> Result<HttpResponse, WebError> {
     account_action(req, svc, body, devices::unbind, "unbound").await
+}
+
+pub async fn revoke_app(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    account_action(req, svc, body, authorized_apps::revoke, "revoked").await
+}
+
+/// The citizen's own copy of everything stored about them, as a JSON download. A POST with the
+/// CSRF token, so no link, prefetch or other site can start it.
+pub async fn export(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let form = Params::parse_urlencoded(&body);
+    if !browser.csrf_ok(&svc, form.get("csrf")) {
+        return Err(super::csrf_failure(&svc, &browser));
+    }
+    let session = browser.session.clone();
+    let export = blocking(&svc, move |s| -> Result<Option<privacy::Export>, Infra> {
+        let Some(session) = sessions::current(s, session.as_deref())? else {
+            return Ok(None);
+        };
+        privacy::export(s, &session.sub, "citizen")
+    })
+    .await?
+    .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
+    let Some(export) = export else {
+        return Ok(to_login());
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"my-data.json\"",
+        ))
+        .json(export))
+}
+
+enum Erasure {
+    NotLoggedIn,
+    NeedsFreshLogin,
+    Done(logout::Aftermath),
+}
+
+/// 注销账户: erases the account. It needs the CSRF token, the confirmation box, and a login of
+/// the last five minutes (a borrowed or stolen session cannot erase anyone).
+pub async fn delete(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let form = Params::parse_urlencoded(&body);
+    if !browser.csrf_ok(&svc, form.get("csrf")) {
+        return Err(super::csrf_failure(&svc, &browser));
+    }
+    if form.get("confirm") != Some("yes") {
+        return Ok(see_other("/account?done=unconfirmed"));
+    }
+    let session = browser.session.clone();
+    let outcome = blocking(&svc, move |s| -> Result<Erasure, Infra> {
+        let Some(session) = sessions::current(s, session.as_deref())? else {
+            return Ok(Erasure::NotLoggedIn);
+        };
+        if !passkey::is_recent_login(session.auth_time, s.now()) {
+            return Ok(Erasure::NeedsFreshLogin);
+        }
+        Ok(match privacy::erase(s, &session.sub, "citizen")? {
+            Some(aftermath) => Erasure::Done(aftermath),
+            None => Erasure::NotLoggedIn,
+        })
+    })
+    .await?
+    .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
+    match outcome {
+        Erasure::NotLoggedIn => Ok(to_login()),
+        Erasure::NeedsFreshLogin => Ok(see_other("/account?done=reauth")),
+        Erasure::Done(aftermath) => {
+            logout::carry_out(svc.clone().into_inner(), aftermath).await;
+            let (frame, cookie) = browser.frame(&svc, None, "/account");
+            Ok(html(cookie, account_page::erased(&frame)))
+        }
+    }
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
 }

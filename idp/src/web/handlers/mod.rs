@@ -1,5 +1,6 @@
 //! One file per endpoint family; `routes` is the map of the provider.
 mod account;
+mod admin;
 mod app_api;
 mod app_auth;
 mod authorize;
@@ -104,6 +105,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/account/devices/remove",
             web::post().to(account::unbind_device),
         )
+        .route("/account/apps/revoke", web::post().to(account::revoke_app))
+        .route("/account/export", web::post().to(account::export))
+        .route("/account/delete", web::post().to(account::delete))
+        .route("/admin", web::get().to(admin::console))
+        .route("/admin/apps/status", web::post().to(admin::app_status))
+        .route("/admin/apps/{client_id}", web::get().to(admin::app_page))
+        .route("/admin/licences", web::post().to(admin::licence_state))
+        .route("/admin/keys/rotate", web::post().to(admin::keys_rotate))
+        .route("/admin/audit", web::get().to(admin::audit_page))
         .route(
             "/webauthn/register/start",
             web::post().to(webauthn::register_start),
