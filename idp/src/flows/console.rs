@@ -22,11 +22,9 @@ impl From<&ClientRow> for AppEntry {
             client_id: c.client_id.clone(),
             name: c.name.clone(),
             status: c.status.clone(),
-            redirect_uris: c
-                .redirect_uris
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
+            // Stored as a JSON list; a damaged row shows as stored rather than failing the page.
+            redirect_uris: serde_json::from_str(&c.redirect_uris)
+                .unwrap_or_else(|_| vec![c.redirect_uris.clone()]),
             scopes: c.scopes.clone(),
             created_at: c.created_at,
         }

@@ -34,6 +34,9 @@ export async function virtualAuthenticator(page) {
   });
   return {
     credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
+    // Puts a passkey taken from another authenticator (`credentials()`) on this one: the same
+    // phone in another browser context.
+    addCredential: (credential) => cdp.send('WebAuthn.addCredential', { authenticatorId, credential }),
     setUserVerified: (isUserVerified) => cdp.send('WebAuthn.setUserVerified', { authenticatorId, isUserVerified }),
   };
 }

@@ -1,15 +1,17 @@
 // A minimal confidential relying party on localhost: starts the code flow with PKCE, state and
-// nonce, exchanges the code at the token endpoint, and shows the ID token's claims.
+// nonce, exchanges the code at the token endpoint, and shows the ID token's claims. It keeps
+// each token response it received (`tokens`), newest last, and can refresh like an app does.
 import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { freePort } from './provider.mjs';
 
 const b64u = (buf) => Buffer.from(buf).toString('base64url');
 
-export async function startRelyingParty(issuer, client) {
+export async function startRelyingParty(issuer, client, { scope = 'openid profile' } = {}) {
   const port = await freePort();
   const base = `http://localhost:${port}`;
   const pending = new Map();
+  const tokens = [];
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, base);
     try {
@@ -23,7 +25,7 @@ export async function startRelyingParty(issuer, client) {
           response_type: 'code',
           client_id: client.client_id,
           redirect_uri: `${base}/cb`,
-          scope: 'openid profile',
+          scope,
           state,
           nonce,
           code_challenge: b64u(createHash('sha256').update(verifier).digest()),
@@ -53,6 +55,7 @@ export async function startRelyingParty(issuer, client) {
         });
         const body = await token.json();
         if (!token.ok) throw new Error(`token endpoint: ${JSON.stringify(body)}`);
+        tokens.push(body);
         const claims = JSON.parse(Buffer.from(body.id_token.split('.')[1], 'base64url').toString());
         if (claims.iss !== issuer || claims.aud !== client.client_id || claims.nonce !== flow.nonce) {
           throw new Error(`ID token does not belong to this flow: ${JSON.stringify(claims)}`);
@@ -67,5 +70,17 @@ export async function startRelyingParty(issuer, client) {
     }
   });
   await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
-  return { base, redirectUri: `${base}/cb`, stop: () => server.close() };
+  // A refresh at the token endpoint as this app: the HTTP status and the JSON answer.
+  const refresh = async (refreshToken) => {
+    const r = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Basic ' + Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64'),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+    });
+    return { status: r.status, body: await r.json() };
+  };
+  return { base, redirectUri: `${base}/cb`, tokens, refresh, stop: () => server.close() };
 }
