@@ -86,7 +86,8 @@ impl Admin {
             .env("IDP_KEK_FILE", self.dir.join("kek"))
             .env("IDP_ISSUER", &self.base)
             .env("IDP_BIND", self.base.trim_start_matches("http://"))
-            .env("IDP_LOG", "warn")
+            // Debug, so the privacy check of `assert_log_clean` reads more than warnings.
+            .env("IDP_LOG", "debug")
             .env("NO_COLOR", "1")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(&self.dir);
@@ -281,15 +282,35 @@ impl Node {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// No thread of the server panicked (actix would carry on, so the log is the only trace).
-    pub fn assert_no_panic(&self) {
+    /// No thread of the server panicked (actix would carry on, so the log is the only trace),
+    /// and nothing private reached the log under faults: no password, no ID number (any run of
+    /// 17 digits, the part of a GB 11643 number before its check character).
+    pub fn assert_log_clean(&self) {
         let log = self.log();
         assert!(
             !log.contains("panicked"),
             "idp serve at {} panicked:\n{log}",
             self.base
         );
+        assert!(
+            !log.contains(crate::PASSWORD),
+            "a password reached the log:\n{log}"
+        );
+        if let Some(line) = log.lines().find(|l| has_digit_run(l, 17)) {
+            panic!("an ID number may have reached the log: {line}");
+        }
     }
+}
+
+fn has_digit_run(text: &str, len: usize) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= len {
+            return true;
+        }
+    }
+    false
 }
 
 impl Drop for Node {

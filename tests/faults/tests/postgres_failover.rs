@@ -71,7 +71,7 @@ async fn the_provider_follows_a_promoted_standby_and_loses_nothing_acknowledged(
     refresh_tokens.extend(record.refresh_tokens.iter().cloned());
 
     assert!(node.server_alive(), "idp serve died:\n{}", node.log());
-    node.assert_no_panic();
+    node.assert_log_clean();
     let unclear = record.unclear();
     assert!(
         unclear.is_empty(),
