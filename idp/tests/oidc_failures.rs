@@ -9,6 +9,7 @@ use common::flow::{self, authorize_url};
 use common::{id_number, ClientSpec, TestClient, TestServer, PASSWORD};
 use idp::domain::client::{AuthMethod, ClientStatus, GrantType};
 use idp::flows::clients;
+use serde_json::json;
 
 /// (what, extra parameters, expected page text)
 type UntrustedCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
@@ -142,7 +143,9 @@ async fn once_client_and_redirect_are_trusted_errors_go_back_to_the_app() {
     let app = server.client(ClientSpec::default()).await;
     let browser = Browser::new(&server.base);
     let (_, challenge) = flow::pkce();
-    let cases: [RedirectCase; 7] = [
+    let numeric_client_id = unsigned_object(&json!({ "client_id": 123 }));
+    let string_exp = unsigned_object(&json!({ "exp": "9999999999" }));
+    let cases: [RedirectCase; 9] = [
         (
             "missing response_type",
             vec![("response_type", "")],
@@ -170,6 +173,18 @@ async fn once_client_and_redirect_are_trusted_errors_go_back_to_the_app() {
             "a request object that is no JWT",
             vec![("request", "not-a-jwt")],
             "invalid_request_object|request_not_supported",
+        ),
+        // Kept from fuzzing (fuzz/regressions/authorize): a client_id that is not the string
+        // client_id, and an exp that is not a number, in an unsigned request object.
+        (
+            "a request object whose client_id is a number",
+            vec![("request", numeric_client_id.as_str())],
+            "invalid_request_object",
+        ),
+        (
+            "a request object whose exp is a string",
+            vec![("request", string_exp.as_str())],
+            "invalid_request_object",
         ),
         (
             "no openid scope",
@@ -349,4 +364,13 @@ async fn a_request_with_too_many_parameters_is_refused_not_truncated() {
         "{loc}"
     );
     server.stop().await;
+}
+
+/// An unsigned request object (`alg: none`) carrying `claims`.
+fn unsigned_object(claims: &serde_json::Value) -> String {
+    format!(
+        "{}.{}.",
+        common::flow::b64url(br#"{"alg":"none"}"#),
+        common::flow::b64url(claims.to_string().as_bytes())
+    )
 }
