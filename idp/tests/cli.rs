@@ -684,6 +684,16 @@ fn a_citizens_data_is_exported_and_erased_by_id_number_read_from_stdin() {
         )
         .ok
     );
+    // Subjects are base64url: one may start with '-', and is still taken as a value.
+    let hyphen = op.run(
+        &["operator", "grant", "--sub", "-x59L6", "--role", "apps"],
+        None,
+    );
+    assert!(
+        hyphen.stderr.contains("no citizen has that subject"),
+        "{}",
+        hyphen.stderr
+    );
     let unknown = op.run(&["user", "export", "--sub", "nobody"], None);
     assert!(
         !unknown.ok && unknown.stderr.contains("no such citizen"),

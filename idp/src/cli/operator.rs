@@ -10,14 +10,16 @@ use serde_json::json;
 pub enum OperatorCommand {
     /// Give a citizen an operator role: apps, licences, keys or audit.
     Grant {
-        #[arg(long)]
+        // Subjects are base64url and may start with '-'.
+        #[arg(long, allow_hyphen_values = true)]
         sub: String,
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
     /// Take a role back.
     Revoke {
-        #[arg(long)]
+        // Subjects are base64url and may start with '-'.
+        #[arg(long, allow_hyphen_values = true)]
         sub: String,
         #[arg(long, value_parser = parse_role)]
         role: Role,

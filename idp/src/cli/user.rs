@@ -12,7 +12,7 @@ use serde_json::json;
 #[group(required = true, multiple = false)]
 pub struct Which {
     /// The citizen's subject (`sub`) at this provider.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     sub: Option<String>,
     /// Read the citizen's ID number from standard input instead.
     #[arg(long)]

@@ -213,10 +213,11 @@ export async function passkeyLogIn(demo, page, next) {
   await page.addInitScript(() => {
     if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
   });
+  // A loaded CI machine can be slow to run the page's script: wait longer than the default.
   await page.goto(`${demo.issuer}/login?next=${encodeURIComponent(next)}`);
-  await page.waitForSelector('#passkey-login-button', { state: 'visible' });
+  await page.waitForSelector('#passkey-login-button', { state: 'visible', timeout: 60_000 });
   await page.click('#passkey-login-button');
-  await page.waitForURL((url) => url.pathname === next);
+  await page.waitForURL((url) => url.pathname === next, { timeout: 60_000 });
   [demo.passkey] = await authenticator.credentials();
 }
 
