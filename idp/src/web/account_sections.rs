@@ -9,28 +9,18 @@ use crate::flows::authorized_apps::AuthorizedApp;
 use crate::flows::privacy::HistoryEntry;
 use std::fmt::Write;
 
-fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
 /// The one-line outcome of an action of these sections, by its `done` code.
 pub fn notice(lang: Lang, done: &str) -> Option<&'static str> {
     Some(match done {
-        "revoked" => pick(
-            lang,
+        "revoked" => lang.pick(
             "已撤销授权：该应用不能再读取您的信息。",
             "Access withdrawn: the app can no longer read your data.",
         ),
-        "unconfirmed" => pick(
-            lang,
+        "unconfirmed" => lang.pick(
             "请勾选确认后再注销账户。",
             "Tick the confirmation box to delete your account.",
         ),
-        "reauth" => pick(
-            lang,
+        "reauth" => lang.pick(
             "为保护您的账户，请先退出并重新登录，5分钟内再注销账户。",
             "To protect your account, log out and log in again, then delete it within 5 minutes.",
         ),
@@ -44,27 +34,23 @@ pub fn apps(f: &Frame, apps: &[AuthorizedApp], types: &LicenceTypes, body: &mut 
     let _ = write!(
         body,
         r#"<section aria-labelledby="apps-title"><h2 id="apps-title">{}</h2>"#,
-        pick(lang, "我的授权", "Apps I authorized")
+        lang.pick("我的授权", "Apps I authorized")
     );
     if apps.is_empty() {
         let _ = write!(
             body,
             "<p>{}</p>",
-            pick(
-                lang,
-                "您还没有授权任何应用。",
-                "You have not authorized any app."
-            )
+            lang.pick("您还没有授权任何应用。", "You have not authorized any app.")
         );
     }
-    let revoke = pick(lang, "撤销授权", "Withdraw");
+    let revoke = lang.pick("撤销授权", "Withdraw");
     for app in apps {
         let scopes: Vec<&str> = app.scopes.iter().map(String::as_str).collect();
         let _ = write!(
             body,
             r#"<div class="card app"><h3>{name}</h3><p>{since} {at}</p><ul class="scopes">{items}</ul><form method="post" action="/account/apps/revoke"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="id" value="{id}"><button type="submit" aria-label="{revoke} {name}">{revoke}</button></form></div>"#,
             name = esc(&app.name),
-            since = pick(lang, "授权于", "Authorized on"),
+            since = lang.pick("授权于", "Authorized on"),
             at = local_time(app.granted_at),
             items = scope_items(f, &scopes, types),
             csrf = esc(&f.csrf),
@@ -77,20 +63,20 @@ pub fn apps(f: &Frame, apps: &[AuthorizedApp], types: &LicenceTypes, body: &mut 
 
 fn method_label(lang: Lang, method: Option<&str>) -> &'static str {
     match method {
-        Some("pwd") => pick(lang, "密码", "Password"),
-        Some("passkey") => pick(lang, "指纹/通行密钥", "Passkey"),
-        Some("qr") => pick(lang, "扫码登录", "QR code"),
-        Some("federation") => pick(lang, "外省账户", "Another province"),
+        Some("pwd") => lang.pick("密码", "Password"),
+        Some("passkey") => lang.pick("指纹/通行密钥", "Passkey"),
+        Some("qr") => lang.pick("扫码登录", "QR code"),
+        Some("federation") => lang.pick("外省账户", "Another province"),
         _ => "",
     }
 }
 
 fn kind_label(lang: Lang, kind: &str) -> &'static str {
     match kind {
-        "login.success" => pick(lang, "登录", "Login"),
-        "logout" => pick(lang, "退出", "Logout"),
-        "consent.withdrawn" => pick(lang, "撤销授权", "Access withdrawn"),
-        _ => pick(lang, "其他", "Other"),
+        "login.success" => lang.pick("登录", "Login"),
+        "logout" => lang.pick("退出", "Logout"),
+        "consent.withdrawn" => lang.pick("撤销授权", "Access withdrawn"),
+        _ => lang.pick("其他", "Other"),
     }
 }
 
@@ -100,20 +86,20 @@ pub fn history(f: &Frame, entries: &[HistoryEntry], body: &mut String) {
     let _ = write!(
         body,
         r#"<section aria-labelledby="history-title"><h2 id="history-title">{}</h2>"#,
-        pick(lang, "登录记录", "Login history")
+        lang.pick("登录记录", "Login history")
     );
     if entries.is_empty() {
-        let _ = write!(body, "<p>{}</p>", pick(lang, "暂无记录。", "Nothing yet."));
+        let _ = write!(body, "<p>{}</p>", lang.pick("暂无记录。", "Nothing yet."));
         body.push_str("</section>");
         return;
     }
     let _ = write!(
         body,
         r#"<table class="history"><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
-        pick(lang, "时间", "Time"),
-        pick(lang, "事件", "Event"),
-        pick(lang, "方式", "Method"),
-        pick(lang, "应用", "App"),
+        lang.pick("时间", "Time"),
+        lang.pick("事件", "Event"),
+        lang.pick("方式", "Method"),
+        lang.pick("应用", "App"),
     );
     for e in entries.iter().take(20) {
         let _ = write!(
@@ -137,21 +123,17 @@ pub fn data(f: &Frame, body: &mut String) {
 <form method="post" action="/account/export" class="card"><input type="hidden" name="csrf" value="{csrf}"><p>{export_intro}</p><button type="submit">{export}</button></form>
 <form method="post" action="/account/delete" class="card danger"><input type="hidden" name="csrf" value="{csrf}"><p>{delete_intro}</p><p><input type="checkbox" id="delete-confirm" name="confirm" value="yes"> <label for="delete-confirm">{confirm}</label></p><button type="submit">{delete}</button></form>
 </section>"#,
-        title = pick(lang, "我的数据", "My data"),
+        title = lang.pick("我的数据", "My data"),
         csrf = esc(&f.csrf),
-        export_intro = pick(
-            lang,
-            "下载本平台保存的您的全部个人信息（JSON 文件）。",
+        export_intro = lang.pick("下载本平台保存的您的全部个人信息（JSON 文件）。",
             "Download all personal data this platform holds about you (a JSON file)."
         ),
-        export = pick(lang, "下载我的数据", "Download my data"),
-        delete_intro = pick(
-            lang,
-            "注销后，您的账户、授权、通行密钥和登录状态将被删除，且无法恢复。电子证照由发证机关保管，不受影响。",
+        export = lang.pick("下载我的数据", "Download my data"),
+        delete_intro = lang.pick("注销后，您的账户、授权、通行密钥和登录状态将被删除，且无法恢复。电子证照由发证机关保管，不受影响。",
             "Deleting removes your account, authorizations, passkeys and sessions for good. Your licences are kept by the authorities that issued them."
         ),
-        confirm = pick(lang, "我已了解，确认注销账户", "I understand; delete my account"),
-        delete = pick(lang, "注销账户", "Delete my account"),
+        confirm = lang.pick("我已了解，确认注销账户", "I understand; delete my account"),
+        delete = lang.pick("注销账户", "Delete my account"),
     );
 }
 
@@ -160,11 +142,10 @@ pub fn erased(f: &Frame) -> String {
     let lang = f.lang;
     let body = format!(
         r#"<p class="notice" role="status">{}</p>"#,
-        pick(
-            lang,
+        lang.pick(
             "您的账户已注销，相关数据已删除。",
             "Your account has been deleted, and its data with it."
         )
     );
-    layout(f, pick(lang, "账户已注销", "Account deleted"), &body)
+    layout(f, lang.pick("账户已注销", "Account deleted"), &body)
 }

@@ -12,13 +12,6 @@ use crate::flows::upstreams::UpstreamInfo;
 use crate::store::signing_keys::SigningKeyRow;
 use std::fmt::Write;
 
-fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
 #[derive(Debug)]
 pub struct Console<'a> {
     pub operator: &'a Operator,
@@ -30,19 +23,19 @@ pub struct Console<'a> {
 
 fn role_label(lang: Lang, role: Role) -> &'static str {
     match role {
-        Role::Apps => pick(lang, "应用审核", "apps"),
-        Role::Licences => pick(lang, "证照管理", "licences"),
-        Role::Keys => pick(lang, "密钥管理", "keys"),
-        Role::Audit => pick(lang, "审计", "audit"),
+        Role::Apps => lang.pick("应用审核", "apps"),
+        Role::Licences => lang.pick("证照管理", "licences"),
+        Role::Keys => lang.pick("密钥管理", "keys"),
+        Role::Audit => lang.pick("审计", "audit"),
     }
 }
 
 fn status_label(lang: Lang, status: &str) -> &'static str {
     match status {
-        "pending" => pick(lang, "待审核", "Pending"),
-        "approved" => pick(lang, "已发布", "Published"),
-        "rejected" => pick(lang, "已驳回", "Rejected"),
-        "suspended" => pick(lang, "已暂停", "Suspended"),
+        "pending" => lang.pick("待审核", "Pending"),
+        "approved" => lang.pick("已发布", "Published"),
+        "rejected" => lang.pick("已驳回", "Rejected"),
+        "suspended" => lang.pick("已暂停", "Suspended"),
         _ => "?",
     }
 }
@@ -54,7 +47,7 @@ fn status_form(f: &Frame, app: &AppEntry, to: &str, label: &str, needs_reason: b
             r#"<label for="reason-{to}-{id}">{l}</label><input id="reason-{to}-{id}" type="text" name="reason" required maxlength="200">"#,
             to = to,
             id = esc(&app.client_id),
-            l = pick(f.lang, "理由", "Reason"),
+            l = f.lang.pick("理由", "Reason"),
         )
     } else {
         String::new()
@@ -73,24 +66,24 @@ fn apps_section(f: &Frame, apps: &[AppEntry], body: &mut String) {
     let _ = write!(
         body,
         r#"<section aria-labelledby="apps-title"><h2 id="apps-title">{}</h2>"#,
-        pick(lang, "应用审核与管理", "App review and registry")
+        lang.pick("应用审核与管理", "App review and registry")
     );
     if apps.is_empty() {
-        let _ = write!(body, "<p>{}</p>", pick(lang, "暂无应用。", "No apps yet."));
+        let _ = write!(body, "<p>{}</p>", lang.pick("暂无应用。", "No apps yet."));
     }
     for app in apps {
         let actions = match app.status.as_str() {
             "pending" => format!(
                 "{}{}",
-                status_form(f, app, "approved", pick(lang, "批准发布", "Approve"), false),
-                status_form(f, app, "rejected", pick(lang, "驳回", "Reject"), true)
+                status_form(f, app, "approved", lang.pick("批准发布", "Approve"), false),
+                status_form(f, app, "rejected", lang.pick("驳回", "Reject"), true)
             ),
-            "approved" => status_form(f, app, "suspended", pick(lang, "暂停", "Suspend"), true),
+            "approved" => status_form(f, app, "suspended", lang.pick("暂停", "Suspend"), true),
             _ => status_form(
                 f,
                 app,
                 "approved",
-                pick(lang, "重新发布", "Publish again"),
+                lang.pick("重新发布", "Publish again"),
                 false,
             ),
         };
@@ -102,10 +95,10 @@ fn apps_section(f: &Frame, apps: &[AppEntry], body: &mut String) {
             name = esc(&app.name),
             status_label = status_label(lang, &app.status),
             id = esc(&app.client_id),
-            registered = pick(lang, "登记于", "registered"),
+            registered = lang.pick("登记于", "registered"),
             at = local_time(app.created_at),
             uris = esc(&app.redirect_uris.join(" ")),
-            scopes_label = pick(lang, "权限", "Scopes"),
+            scopes_label = lang.pick("权限", "Scopes"),
             scopes = esc(&app.scopes),
         );
     }
@@ -117,26 +110,22 @@ fn upstreams_section(f: &Frame, upstreams: &[UpstreamInfo], body: &mut String) {
     let _ = write!(
         body,
         r#"<section aria-labelledby="provinces-title"><h2 id="provinces-title">{}</h2>"#,
-        pick(lang, "省级节点", "Provinces")
+        lang.pick("省级节点", "Provinces")
     );
     if upstreams.is_empty() {
         let _ = write!(
             body,
             "<p>{}</p>",
-            pick(
-                lang,
-                "未配置上级或下级节点。",
-                "No federation nodes configured."
-            )
+            lang.pick("未配置上级或下级节点。", "No federation nodes configured.")
         );
     } else {
         let _ = write!(
             body,
             r#"<table><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
-            pick(lang, "代码", "Code"),
-            pick(lang, "名称", "Name"),
-            pick(lang, "地址", "Issuer"),
-            pick(lang, "状态", "State"),
+            lang.pick("代码", "Code"),
+            lang.pick("名称", "Name"),
+            lang.pick("地址", "Issuer"),
+            lang.pick("状态", "State"),
         );
         for u in upstreams {
             let _ = write!(
@@ -146,9 +135,9 @@ fn upstreams_section(f: &Frame, upstreams: &[UpstreamInfo], body: &mut String) {
                 esc(&u.name),
                 esc(&u.issuer),
                 if u.enabled {
-                    pick(lang, "启用", "Enabled")
+                    lang.pick("启用", "Enabled")
                 } else {
-                    pick(lang, "停用", "Disabled")
+                    lang.pick("停用", "Disabled")
                 }
             );
         }
@@ -166,14 +155,14 @@ fn licences_section(f: &Frame, body: &mut String) {
 <label for="licence-id">{id_label}</label><input id="licence-id" type="text" name="id" required maxlength="64" autocomplete="off">
 <label for="licence-action">{action_label}</label><select id="licence-action" name="action"><option value="suspend">{suspend}</option><option value="reinstate">{reinstate}</option><option value="revoke">{revoke}</option></select>
 <button type="submit">{submit}</button></form></section>"#,
-        title = pick(lang, "电子证照状态", "Licence status"),
+        title = lang.pick("电子证照状态", "Licence status"),
         csrf = esc(&f.csrf),
-        id_label = pick(lang, "证照编号", "Licence id"),
-        action_label = pick(lang, "操作", "Action"),
-        suspend = pick(lang, "暂停", "Suspend"),
-        reinstate = pick(lang, "恢复", "Reinstate"),
-        revoke = pick(lang, "吊销（不可恢复）", "Revoke (final)"),
-        submit = pick(lang, "提交", "Apply"),
+        id_label = lang.pick("证照编号", "Licence id"),
+        action_label = lang.pick("操作", "Action"),
+        suspend = lang.pick("暂停", "Suspend"),
+        reinstate = lang.pick("恢复", "Reinstate"),
+        revoke = lang.pick("吊销（不可恢复）", "Revoke (final)"),
+        submit = lang.pick("提交", "Apply"),
     );
 }
 
@@ -182,10 +171,10 @@ fn keys_section(f: &Frame, keys: &[SigningKeyRow], body: &mut String) {
     let _ = write!(
         body,
         r#"<section aria-labelledby="keys-title"><h2 id="keys-title">{}</h2><table><thead><tr><th scope="col">kid</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
-        pick(lang, "签名密钥", "Signing keys"),
-        pick(lang, "算法", "Algorithm"),
-        pick(lang, "创建时间", "Created"),
-        pick(lang, "状态", "State"),
+        lang.pick("签名密钥", "Signing keys"),
+        lang.pick("算法", "Algorithm"),
+        lang.pick("创建时间", "Created"),
+        lang.pick("状态", "State"),
     );
     for k in keys {
         let _ = write!(
@@ -195,9 +184,9 @@ fn keys_section(f: &Frame, keys: &[SigningKeyRow], body: &mut String) {
             esc(&k.alg),
             local_time(k.created_at),
             if k.retired_at.is_none() {
-                pick(lang, "签名中", "Signing")
+                lang.pick("签名中", "Signing")
             } else {
-                pick(lang, "已轮换", "Retired")
+                lang.pick("已轮换", "Retired")
             }
         );
     }
@@ -205,12 +194,10 @@ fn keys_section(f: &Frame, keys: &[SigningKeyRow], body: &mut String) {
         body,
         r#"</tbody></table><form method="post" action="/admin/keys/rotate" class="card"><input type="hidden" name="csrf" value="{}"><p>{}</p><button type="submit">{}</button></form></section>"#,
         esc(&f.csrf),
-        pick(
-            lang,
-            "轮换后新密钥立即签名，旧密钥继续公布，直到其签发的令牌全部过期。",
+        lang.pick("轮换后新密钥立即签名，旧密钥继续公布，直到其签发的令牌全部过期。",
             "New keys sign at once; the old ones stay published until every token they signed has expired."
         ),
-        pick(lang, "轮换密钥", "Rotate keys"),
+        lang.pick("轮换密钥", "Rotate keys"),
     );
 }
 
@@ -230,7 +217,7 @@ pub fn console(f: &Frame, c: &Console<'_>) -> String {
     let mut body = format!(
         r#"<p class="client">{} · {}: {}</p>"#,
         esc(&c.operator.name),
-        pick(lang, "角色", "Roles"),
+        lang.pick("角色", "Roles"),
         esc(&roles.join(", "))
     );
     if let Some(n) = &c.notice {
@@ -240,7 +227,7 @@ pub fn console(f: &Frame, c: &Console<'_>) -> String {
         let _ = write!(
             body,
             r#"<p><a href="/admin/audit">{}</a></p>"#,
-            pick(lang, "审计日志", "Audit log")
+            lang.pick("审计日志", "Audit log")
         );
     }
     if c.operator.may(Role::Apps) {
@@ -253,7 +240,7 @@ pub fn console(f: &Frame, c: &Console<'_>) -> String {
     if c.operator.may(Role::Keys) {
         keys_section(f, c.keys, &mut body);
     }
-    layout(f, pick(lang, "运营管理台", "Operator console"), &body)
+    layout(f, lang.pick("运营管理台", "Operator console"), &body)
 }
 
 /// A bar chart of hourly counts as inline SVG (no script, readable by screen readers through
@@ -288,7 +275,7 @@ pub fn app_activity(
     let lang = f.lang;
     let mut body = format!(
         r#"<p><a href="/admin">{}</a></p><p class="client">{} <code>{}</code> · {}</p>"#,
-        pick(lang, "返回管理台", "Back to the console"),
+        lang.pick("返回管理台", "Back to the console"),
         esc(&app.name),
         esc(&app.client_id),
         status_label(lang, &app.status)
@@ -296,13 +283,13 @@ pub fn app_activity(
     let _ = write!(
         body,
         r#"<ul class="stats"><li>{}: {}</li><li>{}: {}</li><li>{}: {}</li><li>{}: {:.1}%</li></ul>"#,
-        pick(lang, "登录", "Logins"),
+        lang.pick("登录", "Logins"),
         counts.logins,
-        pick(lang, "令牌", "Tokens"),
+        lang.pick("令牌", "Tokens"),
         counts.tokens,
-        pick(lang, "错误", "Errors"),
+        lang.pick("错误", "Errors"),
         counts.errors,
-        pick(lang, "错误率", "Error rate"),
+        lang.pick("错误率", "Error rate"),
         if counts.tokens + counts.errors > 0 {
             counts.errors as f64 * 100.0 / (counts.tokens + counts.errors) as f64
         } else {
@@ -311,16 +298,15 @@ pub fn app_activity(
     );
     for (title, series) in [
         (
-            pick(lang, "每小时签发令牌（24小时）", "Tokens per hour (24 h)"),
+            lang.pick("每小时签发令牌（24小时）", "Tokens per hour (24 h)"),
             &a.tokens,
         ),
         (
-            pick(lang, "每小时新授权", "New consents per hour"),
+            lang.pick("每小时新授权", "New consents per hour"),
             &a.consents,
         ),
         (
-            pick(
-                lang,
+            lang.pick(
                 "每小时拒绝（重放、复用）",
                 "Refusals per hour (replays, reuse)",
             ),
@@ -334,7 +320,7 @@ pub fn app_activity(
             bar_chart(title, a.from, series)
         );
     }
-    layout(f, pick(lang, "应用监控", "App monitoring"), &body)
+    layout(f, lang.pick("应用监控", "App monitoring"), &body)
 }
 
 pub fn audit(
@@ -346,22 +332,22 @@ pub fn audit(
     let lang = f.lang;
     let mut body = format!(
         r#"<p><a href="/admin">{}</a></p>"#,
-        pick(lang, "返回管理台", "Back to the console")
+        lang.pick("返回管理台", "Back to the console")
     );
     match chain {
         Ok(n) => {
             let _ = write!(
                 body,
                 r#"<p class="notice" role="status">{} {n} {}</p>"#,
-                pick(lang, "哈希链完整：已校验", "Hash chain intact:"),
-                pick(lang, "条记录。", "entries verified.")
+                lang.pick("哈希链完整：已校验", "Hash chain intact:"),
+                lang.pick("条记录。", "entries verified.")
             );
         }
         Err(why) => {
             let _ = write!(
                 body,
                 r#"<p class="error" role="alert">{} {}</p>"#,
-                pick(lang, "哈希链已损坏：", "Hash chain broken:"),
+                lang.pick("哈希链已损坏：", "Hash chain broken:"),
                 esc(why)
             );
         }
@@ -370,22 +356,22 @@ pub fn audit(
     let _ = write!(
         body,
         r#"<form method="get" action="/admin/audit" class="card search"><label for="q-kind">{}</label><input id="q-kind" type="text" name="kind" value="{}" maxlength="64"><label for="q-actor">{}</label><input id="q-actor" type="text" name="actor" value="{}" maxlength="128"><label for="q-client">{}</label><input id="q-client" type="text" name="client_id" value="{}" maxlength="128"><button type="submit">{}</button></form>"#,
-        pick(lang, "事件类型", "Event kind"),
+        lang.pick("事件类型", "Event kind"),
         v(&filter.kind),
-        pick(lang, "操作者", "Actor"),
+        lang.pick("操作者", "Actor"),
         v(&filter.actor),
-        pick(lang, "应用", "App"),
+        lang.pick("应用", "App"),
         v(&filter.client_id),
-        pick(lang, "查询", "Search"),
+        lang.pick("查询", "Search"),
     );
     let _ = write!(
         body,
         r#"<table class="audit"><thead><tr><th scope="col">#</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
-        pick(lang, "时间", "Time"),
-        pick(lang, "事件", "Event"),
-        pick(lang, "操作者", "Actor"),
-        pick(lang, "应用", "App"),
-        pick(lang, "详情", "Detail"),
+        lang.pick("时间", "Time"),
+        lang.pick("事件", "Event"),
+        lang.pick("操作者", "Actor"),
+        lang.pick("应用", "App"),
+        lang.pick("详情", "Detail"),
     );
     for e in entries {
         let _ = write!(
@@ -400,5 +386,5 @@ pub fn audit(
         );
     }
     body.push_str("</tbody></table>");
-    layout(f, pick(lang, "审计日志", "Audit log"), &body)
+    layout(f, lang.pick("审计日志", "Audit log"), &body)
 }

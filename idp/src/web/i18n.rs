@@ -8,6 +8,14 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// One of two inline texts, for pages whose few words do not warrant a `Texts` field.
+    pub fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
     pub fn tag(self) -> &'static str {
         match self {
             Lang::Zh => "zh-CN",
