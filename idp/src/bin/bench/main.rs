@@ -110,7 +110,7 @@ async fn run(
             }
             if let Scenario::QrLogin = scenario {
                 apps.push(Some(
-                    qr::app_phone(&http, server, &f, &session)
+                    qr::app_phone(&http, &server.clone_for_workers(), &f, &session)
                         .await
                         .expect("log the app in"),
                 ));

@@ -10,6 +10,8 @@ pub struct AppPhone {
     pub key: keys::SigningKey,
     pub token: String,
     issuer: String,
+    /// When the app logged in: its access token lives 600 s, so long runs log it in again.
+    pub logged_in_at: std::time::Instant,
 }
 
 fn unix_now() -> i64 {
@@ -71,7 +73,7 @@ fn location(resp: &reqwest::Response) -> Option<String> {
 /// Logs the app in on a browser session (PKCE, consent) and binds its tokens to a new key.
 pub async fn app_phone(
     http: &reqwest::Client,
-    server: &Server,
+    server: &Endpoint,
     f: &Fixture,
     s: &Session,
 ) -> Option<AppPhone> {
@@ -123,6 +125,7 @@ pub async fn app_phone(
         key: keys::SigningKey::generate(keys::Alg::ES256).ok()?,
         token: String::new(),
         issuer: server.issuer.clone(),
+        logged_in_at: std::time::Instant::now(),
     };
     let form = [
         ("grant_type", "authorization_code"),

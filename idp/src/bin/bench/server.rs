@@ -23,12 +23,14 @@ impl Drop for Server {
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     pub base: String,
+    pub issuer: String,
 }
 
 impl Server {
     pub fn clone_for_workers(&self) -> Endpoint {
         Endpoint {
             base: self.base.clone(),
+            issuer: self.issuer.clone(),
         }
     }
 }

@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 /// The share of measured peak throughput the soak runs at.
 const LOAD_SHARE: f64 = 0.7;
 
+/// The government app's access token lives 600 s: like the real app, each client logs it in
+/// again well before then (off the clock, so the renewal is not counted as a QR login).
+const APP_RENEW_AFTER: Duration = Duration::from_secs(480);
+
 /// One virtual client: everything it needs for each kind of flow in the mix.
 struct Client {
     session: Session,
@@ -87,6 +91,12 @@ async fn drive(
                 if let Some(d) = interval {
                     tokio::time::sleep_until(next).await;
                     next += d;
+                }
+                if client.app.logged_in_at.elapsed() > APP_RENEW_AFTER {
+                    match qr::app_phone(&http, &endpoint, &f, &client.session).await {
+                        Some(app) => client.app = app,
+                        None => current.lock().unwrap().errors += 1,
+                    }
                 }
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let t = Instant::now();
@@ -209,7 +219,7 @@ pub async fn soak(server: &Server, f: Arc<Fixture>, seconds: u64, concurrency: u
         let phone = bind_phone(&http, server, &session)
             .await
             .expect("bind a passkey");
-        let app = qr::app_phone(&http, server, &f, &session)
+        let app = qr::app_phone(&http, &server.clone_for_workers(), &f, &session)
             .await
             .expect("log the app in");
         clients.push(Client {
