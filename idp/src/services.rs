@@ -80,6 +80,8 @@ pub struct Services {
     pub webauthn: Option<webauthn_rs::Webauthn>,
     /// Upstream identity providers' discovery documents (see `flows::upstream_oidc`).
     pub federation_metadata: crate::flows::upstream_oidc::MetadataCache,
+    /// How each upstream has been answering this node (the console's health column).
+    pub upstream_health: crate::flows::upstream_health::UpstreamHealth,
     /// The kinds of electronic licence this node issues (see `domain::licence_type`).
     pub licence_types: crate::domain::licence_type::LicenceTypes,
     /// The licence issuer's key and certificates, loaded on first use.
@@ -139,6 +141,7 @@ impl Services {
             webauthn,
             qr_hub: Default::default(),
             federation_metadata: Default::default(),
+            upstream_health: Default::default(),
             licence_types,
             licence_issuer: Default::default(),
             outbound_slots: tokio::sync::Semaphore::new(crate::flows::outbound::MAX_CONCURRENT),

@@ -2,6 +2,7 @@
 //! same database while `idp serve` runs; each prints one JSON document on standard output.
 #![allow(clippy::print_stdout)]
 
+mod correction;
 mod licence;
 mod operator;
 mod province;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Operators of the console at /admin and their roles.
     #[command(subcommand)]
     Operator(operator::OperatorCommand),
+    /// Citizens' identity correction requests (身份认证结果纠错): review them.
+    #[command(subcommand)]
+    Correction(correction::CorrectionCommand),
     /// Electronic licences (电子证照): the registry and its states.
     #[command(subcommand)]
     Licence(licence::LicenceCommand),
@@ -263,6 +267,7 @@ pub fn run(command: Command, config: Config) -> Result<(), CliError> {
         Command::Client(c) => client(c, config),
         Command::Province(c) => province::run(c, config),
         Command::Operator(c) => operator::run(c, config),
+        Command::Correction(c) => correction::run(c, config),
         Command::Licence(c) => licence::run(c, config),
         Command::Keys(KeysCommand::Rotate) => {
             let svc = open(config)?;

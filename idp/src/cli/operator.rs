@@ -8,7 +8,7 @@ use serde_json::json;
 
 #[derive(Debug, Subcommand)]
 pub enum OperatorCommand {
-    /// Give a citizen an operator role: apps, licences, keys or audit.
+    /// Give a citizen an operator role: apps, licences, keys, audit or corrections.
     Grant {
         // Subjects are base64url and may start with '-'.
         #[arg(long, allow_hyphen_values = true)]
@@ -29,7 +29,8 @@ pub enum OperatorCommand {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| "a role is one of: apps, licences, keys, audit".to_owned())
+    Role::parse(s)
+        .ok_or_else(|| "a role is one of: apps, licences, keys, audit, corrections".to_owned())
 }
 
 pub fn run(command: OperatorCommand, config: Config) -> Result<(), CliError> {

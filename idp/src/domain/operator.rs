@@ -13,10 +13,18 @@ pub enum Role {
     Keys,
     /// Read the audit log.
     Audit,
+    /// Review citizens' correction requests (身份认证结果纠错): fix or reject them.
+    Corrections,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Apps, Role::Licences, Role::Keys, Role::Audit];
+    pub const ALL: [Role; 5] = [
+        Role::Apps,
+        Role::Licences,
+        Role::Keys,
+        Role::Audit,
+        Role::Corrections,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -24,6 +32,7 @@ impl Role {
             Role::Licences => "licences",
             Role::Keys => "keys",
             Role::Audit => "audit",
+            Role::Corrections => "corrections",
         }
     }
 

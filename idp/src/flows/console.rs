@@ -14,6 +14,8 @@ pub struct AppEntry {
     pub redirect_uris: Vec<String>,
     pub scopes: String,
     pub created_at: i64,
+    /// 好差评: citizens' ratings of the app.
+    pub ratings: crate::domain::rating::Tally,
 }
 
 impl From<&ClientRow> for AppEntry {
@@ -27,13 +29,23 @@ impl From<&ClientRow> for AppEntry {
                 .unwrap_or_else(|_| vec![c.redirect_uris.clone()]),
             scopes: c.scopes.clone(),
             created_at: c.created_at,
+            ratings: Default::default(),
         }
     }
 }
 
 /// Every app, the pending ones first (the review queue), then by name.
 pub fn apps(svc: &Services) -> Result<Vec<AppEntry>, Infra> {
-    let mut apps: Vec<AppEntry> = svc.store.clients()?.iter().map(AppEntry::from).collect();
+    let tallies = super::ratings::tallies(svc)?;
+    let mut apps: Vec<AppEntry> = svc
+        .store
+        .clients()?
+        .iter()
+        .map(|c| AppEntry {
+            ratings: tallies.get(&c.client_id).copied().unwrap_or_default(),
+            ..AppEntry::from(c)
+        })
+        .collect();
     let pending = ClientStatus::Pending.as_str();
     apps.sort_by(|a, b| {
         (a.status != pending, &a.name, &a.client_id).cmp(&(

@@ -202,6 +202,8 @@ pub fn arrive(
             "sid": session.sid,
         }),
     ))?;
+    svc.upstream_health
+        .record(&upstream.code, true, None, svc.now());
     Ok(Ok(Arrived {
         session_cookie: cookie,
         redirect_to,
@@ -284,6 +286,8 @@ pub fn refused(
     upstream: &UpstreamInfo,
     why: &FederationError,
 ) -> Result<(), Infra> {
+    svc.upstream_health
+        .record(&upstream.code, false, Some(why.code()), svc.now());
     svc.audit.append(AuditEvent::new(
         "federation.refused",
         &format!("upstream:{}", upstream.code),

@@ -1,6 +1,6 @@
 //! A citizen's personal data: all of it as one JSON document (their own copy, or an operator's
 //! answer to a request), and erasure of the account.
-use super::{authorized_apps, devices, logout, passkeys, users, Infra};
+use super::{authorized_apps, corrections, devices, logout, passkeys, ratings, users, Infra};
 use crate::domain::audit::AuditEvent;
 use crate::services::Services;
 use serde::Serialize;
@@ -25,6 +25,8 @@ pub struct Export {
     pub history: Vec<HistoryEntry>,
     pub federation_links: Vec<FederationLink>,
     pub licences: Vec<Licence>,
+    pub corrections: Vec<corrections::Correction>,
+    pub ratings: Vec<ratings::MyRating>,
 }
 
 #[derive(Debug, Serialize)]
@@ -165,6 +167,8 @@ pub fn export(svc: &Services, sub: &str, by: &str) -> Result<Option<Export>, Inf
             })
             .collect(),
         licences,
+        corrections: corrections::of_citizen(svc, sub)?,
+        ratings: ratings::of_citizen(svc, sub)?,
         account: Account {
             id_number: users::reveal_id_number(svc, &user),
             sub: user.sub,

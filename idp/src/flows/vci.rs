@@ -68,6 +68,18 @@ pub fn offer(
     else {
         return Ok(Err(OfferError::NoLicence));
     };
+    offer_licence(svc, &licence, actor).map(Ok)
+}
+
+/// An offer of one licence the caller has found to be its holder's, active and unexpired
+/// (also the citizen's own 「添加到政务App」 on their account page).
+pub fn offer_licence(
+    svc: &Services,
+    licence: &crate::store::licences::LicenceRow,
+    actor: &str,
+) -> Result<Offer, Infra> {
+    let now = svc.now();
+    let licence_type = licence.licence_type.as_str();
     let code = keys::random_token(32);
     let tx_code: String = (0..TX_CODE_DIGITS)
         .map(|_| char::from(b'0' + rand::rngs::OsRng.gen_range(0..10u8)))
@@ -93,14 +105,14 @@ pub fn offer(
         "grants": { PRE_AUTHORIZED_GRANT: {
             "pre-authorized_code": code,
             "tx_code": { "input_mode": "numeric", "length": TX_CODE_DIGITS,
-                "description": "柜台告知的 6 位交易码 / the 6-digit code the counter gave you" },
+                "description": "柜台或网页显示的 6 位交易码 / the 6-digit code the counter or web page gave you" },
         }},
     });
     let offer = format!(
         "openid-credential-offer://?credential_offer={}",
         url::form_urlencoded::byte_serialize(body.to_string().as_bytes()).collect::<String>()
     );
-    Ok(Ok(Offer { offer, tx_code }))
+    Ok(Offer { offer, tx_code })
 }
 
 fn oauth(error: &'static str, description: &str) -> TokenError {

@@ -1,9 +1,9 @@
 //! Everything stored about one citizen, read for their own view and export, revoked per app,
 //! and erased on request.
 use super::schema::{
-    audit_log, auth_requests, consents, device_codes, federated_identities, grants, operator_roles,
-    passkeys, qr_logins, refresh_tokens, session_upstreams, sessions, throttle, users,
-    webauthn_ceremonies,
+    audit_log, auth_requests, consents, corrections, device_codes, federated_identities, grants,
+    operator_roles, passkeys, qr_logins, ratings, refresh_tokens, session_upstreams, sessions,
+    throttle, users, webauthn_ceremonies,
 };
 use super::sessions::SessionRow;
 use super::{Store, StoreResult};
@@ -137,6 +137,8 @@ impl Store {
                 .execute(conn)?;
             diesel::delete(device_codes::table.filter(device_codes::sub.eq(sub))).execute(conn)?;
             diesel::delete(qr_logins::table.filter(qr_logins::sub.eq(sub))).execute(conn)?;
+            diesel::delete(corrections::table.filter(corrections::sub.eq(sub))).execute(conn)?;
+            diesel::delete(ratings::table.filter(ratings::sub.eq(sub))).execute(conn)?;
             diesel::delete(federated_identities::table.filter(federated_identities::sub.eq(sub)))
                 .execute(conn)?;
             diesel::delete(operator_roles::table.filter(operator_roles::sub.eq(sub)))

@@ -340,3 +340,27 @@ diesel::table! {
         granted_by -> Text,
     }
 }
+
+diesel::table! {
+    corrections (id) {
+        id -> Text,
+        sub -> Text,
+        topic -> Text,
+        detail -> Text,
+        state -> Text,
+        filed_at -> BigInt,
+        decided_at -> Nullable<BigInt>,
+        decided_by -> Nullable<Text>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ratings (sub, client_id) {
+        sub -> Text,
+        client_id -> Text,
+        score -> Text,
+        comment -> Nullable<Text>,
+        rated_at -> BigInt,
+    }
+}

@@ -1,13 +1,16 @@
-//! The citizen's account page (用户专属服务空间): passkeys, bound devices, authorized apps, login
-//! history and their data.
-use super::account_sections;
+//! The citizen's account page (用户专属服务空间): passkeys, bound devices, licences, authorized
+//! apps (with their ratings), login history, correction requests and their data.
 use super::pages::{esc, layout, Frame};
 use super::passkey_text::texts;
+use super::{account_feedback, account_sections};
 use crate::domain::licence_type::LicenceTypes;
 use crate::flows::authorized_apps::AuthorizedApp;
+use crate::flows::corrections::Correction;
 use crate::flows::devices::BoundDevice;
+use crate::flows::my_licences::MyLicence;
 use crate::flows::passkeys::PasskeyInfo;
 use crate::flows::privacy::HistoryEntry;
+use crate::flows::ratings::MyRating;
 use std::fmt::Write;
 
 #[derive(Debug)]
@@ -18,6 +21,9 @@ pub struct AccountPage<'a> {
     pub devices: &'a [BoundDevice],
     pub apps: &'a [AuthorizedApp],
     pub history: &'a [HistoryEntry],
+    pub licences: &'a [MyLicence],
+    pub corrections: &'a [Correction],
+    pub ratings: &'a [MyRating],
     pub licence_types: &'a LicenceTypes,
     /// Binding is offered (the provider has a WebAuthn relying party).
     pub can_bind: bool,
@@ -72,8 +78,11 @@ pub fn account(f: &Frame, p: &AccountPage<'_>) -> String {
         for k in p.passkeys {
             let _ = write!(
                 body,
-                r#"<tr><td>{name}</td><td>{created}</td><td>{used}</td><td>{status}</td><td><form method="post" action="/account/passkeys/remove"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="id" value="{id}"><button type="submit" aria-label="{remove} {name}">{remove}</button></form></td></tr>"#,
+                r#"<tr><td>{name}</td><td data-label="{l_created}">{created}</td><td data-label="{l_used}">{used}</td><td data-label="{l_status}">{status}</td><td><form method="post" action="/account/passkeys/remove"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="id" value="{id}"><button type="submit" aria-label="{remove} {name}">{remove}</button></form></td></tr>"#,
                 name = esc(&k.name),
+                l_created = esc(pt.col_created),
+                l_used = esc(pt.col_last_used),
+                l_status = esc(pt.col_status),
                 created = local_time(k.created_at),
                 used = k
                     .last_used_at
@@ -107,8 +116,10 @@ pub fn account(f: &Frame, p: &AccountPage<'_>) -> String {
     }
     body.push_str("</section>");
     devices_section(f, p.devices, &mut body);
-    account_sections::apps(f, p.apps, p.licence_types, &mut body);
+    account_feedback::licences(f, p.licences, p.licence_types, &mut body);
+    account_sections::apps(f, p.apps, p.ratings, p.licence_types, &mut body);
     account_sections::history(f, p.history, &mut body);
+    account_feedback::corrections(f, p.corrections, &mut body);
     account_sections::data(f, &mut body);
     let t = f.t();
     let _ = write!(

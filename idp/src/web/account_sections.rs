@@ -7,11 +7,29 @@ use super::pages::{esc, layout, scope_items, Frame};
 use crate::domain::licence_type::LicenceTypes;
 use crate::flows::authorized_apps::AuthorizedApp;
 use crate::flows::privacy::HistoryEntry;
+use crate::flows::ratings::MyRating;
 use std::fmt::Write;
 
 /// The one-line outcome of an action of these sections, by its `done` code.
 pub fn notice(lang: Lang, done: &str) -> Option<&'static str> {
     Some(match done {
+        "rated" => lang.pick("感谢您的评价！", "Thank you for your rating."),
+        "rating_invalid" => lang.pick(
+            "评价未提交：请选择好评、中评或差评，意见不超过300字。",
+            "Not sent: choose good, average or bad, and keep the comment under 300 characters.",
+        ),
+        "filed" => lang.pick(
+            "纠错申请已提交，处理结果会显示在本页。",
+            "Request sent. The outcome will appear on this page.",
+        ),
+        "correction_invalid" => lang.pick(
+            "申请未提交：请选择问题类型，并用1000字以内说明情况。",
+            "Not sent: choose what is wrong and describe it in under 1,000 characters.",
+        ),
+        "too_many" => lang.pick(
+            "您已有5个处理中的申请，请等待处理后再提交。",
+            "You have 5 requests being reviewed; please wait for an outcome first.",
+        ),
         "revoked" => lang.pick(
             "已撤销授权：该应用不能再读取您的信息。",
             "Access withdrawn: the app can no longer read your data.",
@@ -29,7 +47,13 @@ pub fn notice(lang: Lang, done: &str) -> Option<&'static str> {
 }
 
 /// 我的授权: each app, what it may read, and a button to withdraw it.
-pub fn apps(f: &Frame, apps: &[AuthorizedApp], types: &LicenceTypes, body: &mut String) {
+pub fn apps(
+    f: &Frame,
+    apps: &[AuthorizedApp],
+    ratings: &[MyRating],
+    types: &LicenceTypes,
+    body: &mut String,
+) {
     let lang = f.lang;
     let _ = write!(
         body,
@@ -48,7 +72,7 @@ pub fn apps(f: &Frame, apps: &[AuthorizedApp], types: &LicenceTypes, body: &mut 
         let scopes: Vec<&str> = app.scopes.iter().map(String::as_str).collect();
         let _ = write!(
             body,
-            r#"<div class="card app"><h3>{name}</h3><p>{since} {at}</p><ul class="scopes">{items}</ul><form method="post" action="/account/apps/revoke"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="id" value="{id}"><button type="submit" aria-label="{revoke} {name}">{revoke}</button></form></div>"#,
+            r#"<div class="card app"><h3>{name}</h3><p>{since} {at}</p><ul class="scopes">{items}</ul><form method="post" action="/account/apps/revoke"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="id" value="{id}"><button type="submit" aria-label="{revoke} {name}">{revoke}</button></form>"#,
             name = esc(&app.name),
             since = lang.pick("授权于", "Authorized on"),
             at = local_time(app.granted_at),
@@ -57,6 +81,9 @@ pub fn apps(f: &Frame, apps: &[AuthorizedApp], types: &LicenceTypes, body: &mut 
             id = esc(&app.client_id),
             revoke = esc(revoke),
         );
+        let mine = ratings.iter().find(|r| r.client_id == app.client_id);
+        super::account_feedback::rating_form(f, &app.client_id, &app.name, mine, body);
+        body.push_str("</div>");
     }
     body.push_str("</section>");
 }

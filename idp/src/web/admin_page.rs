@@ -6,6 +6,7 @@ use super::i18n::Lang;
 use super::pages::{esc, layout, Frame};
 use crate::domain::audit::AuditEntry;
 use crate::domain::operator::Role;
+use crate::domain::upstream_health::Health;
 use crate::flows::console::{Activity, AppEntry};
 use crate::flows::operators::Operator;
 use crate::flows::upstreams::UpstreamInfo;
@@ -16,7 +17,8 @@ use std::fmt::Write;
 pub struct Console<'a> {
     pub operator: &'a Operator,
     pub apps: &'a [AppEntry],
-    pub upstreams: &'a [UpstreamInfo],
+    /// Each province with how it has been answering this node.
+    pub upstreams: &'a [(UpstreamInfo, Health)],
     pub keys: &'a [SigningKeyRow],
     pub notice: Option<String>,
 }
@@ -27,6 +29,7 @@ fn role_label(lang: Lang, role: Role) -> &'static str {
         Role::Licences => lang.pick("证照管理", "licences"),
         Role::Keys => lang.pick("密钥管理", "keys"),
         Role::Audit => lang.pick("审计", "audit"),
+        Role::Corrections => lang.pick("纠错审核", "corrections"),
     }
 }
 
@@ -89,7 +92,7 @@ fn apps_section(f: &Frame, apps: &[AppEntry], body: &mut String) {
         };
         let _ = write!(
             body,
-            r#"<div class="card app" data-status="{status}"><h3><a href="/admin/apps/{id_url}">{name}</a></h3><p><span class="badge">{status_label}</span> <code>{id}</code> · {registered} {at}</p><p>{uris}</p><p>{scopes_label}: {scopes}</p>{actions}</div>"#,
+            r#"<div class="card app" data-status="{status}"><h3><a href="/admin/apps/{id_url}">{name}</a></h3><p><span class="badge">{status_label}</span> <code>{id}</code> · {registered} {at}</p><p>{uris}</p><p>{scopes_label}: {scopes}</p><p>{rating}</p>{actions}</div>"#,
             status = esc(&app.status),
             id_url = url_path_segment(&app.client_id),
             name = esc(&app.name),
@@ -100,12 +103,13 @@ fn apps_section(f: &Frame, apps: &[AppEntry], body: &mut String) {
             uris = esc(&app.redirect_uris.join(" ")),
             scopes_label = lang.pick("权限", "Scopes"),
             scopes = esc(&app.scopes),
+            rating = super::admin_feedback::tally_line(lang, &app.ratings),
         );
     }
     body.push_str("</section>");
 }
 
-fn upstreams_section(f: &Frame, upstreams: &[UpstreamInfo], body: &mut String) {
+fn upstreams_section(f: &Frame, upstreams: &[(UpstreamInfo, Health)], body: &mut String) {
     let lang = f.lang;
     let _ = write!(
         body,
@@ -121,16 +125,17 @@ fn upstreams_section(f: &Frame, upstreams: &[UpstreamInfo], body: &mut String) {
     } else {
         let _ = write!(
             body,
-            r#"<table><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
+            r#"<table class="provinces"><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
             lang.pick("代码", "Code"),
             lang.pick("名称", "Name"),
             lang.pick("地址", "Issuer"),
             lang.pick("状态", "State"),
+            lang.pick("健康（本节点所见）", "Health (as this node sees it)"),
         );
-        for u in upstreams {
+        for (u, health) in upstreams {
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
                 esc(&u.code),
                 esc(&u.name),
                 esc(&u.issuer),
@@ -138,7 +143,8 @@ fn upstreams_section(f: &Frame, upstreams: &[UpstreamInfo], body: &mut String) {
                     lang.pick("启用", "Enabled")
                 } else {
                     lang.pick("停用", "Disabled")
-                }
+                },
+                super::admin_feedback::health_cell(lang, health),
             );
         }
         body.push_str("</tbody></table>");
@@ -230,6 +236,13 @@ pub fn console(f: &Frame, c: &Console<'_>) -> String {
             lang.pick("审计日志", "Audit log")
         );
     }
+    if c.operator.may(Role::Corrections) {
+        let _ = write!(
+            body,
+            r#"<p><a href="/admin/corrections">{}</a></p>"#,
+            lang.pick("身份认证纠错申请", "Identity correction requests")
+        );
+    }
     if c.operator.may(Role::Apps) {
         apps_section(f, c.apps, &mut body);
         upstreams_section(f, c.upstreams, &mut body);
@@ -262,7 +275,14 @@ fn bar_chart(title: &str, from: i64, values: &[u32]) -> String {
             local_time(from + i as i64 * 3600)
         );
     }
-    svg.push_str("</svg>");
+    // The axes, in HTML around the drawing: the SVG stretches to the page's width, text in it
+    // would stretch too.
+    let _ = write!(
+        svg,
+        r#"<line x1="0" y1="{h}" x2="{w}" y2="{h}" class="axis"/></svg><p class="axis-labels" aria-hidden="true"><span>↑ {max}</span><span>{} → {}</span></p>"#,
+        local_time(from),
+        local_time(from + values.len() as i64 * 3600),
+    );
     svg
 }
 
@@ -271,6 +291,7 @@ pub fn app_activity(
     app: &AppEntry,
     counts: &crate::store::clients::Counts,
     a: &Activity,
+    ratings: &crate::flows::ratings::AppRatings,
 ) -> String {
     let lang = f.lang;
     let mut body = format!(
@@ -320,6 +341,7 @@ pub fn app_activity(
             bar_chart(title, a.from, series)
         );
     }
+    super::admin_feedback::ratings_section(f, ratings, &mut body);
     layout(f, lang.pick("应用监控", "App monitoring"), &body)
 }
 

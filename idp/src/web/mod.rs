@@ -1,6 +1,8 @@
 //! Thin actix-web handlers: parse, call a flow on the blocking pool, render.
+pub mod account_feedback;
 pub mod account_page;
 pub mod account_sections;
+pub mod admin_feedback;
 pub mod admin_page;
 pub mod browser;
 pub mod csrf;

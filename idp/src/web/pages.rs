@@ -60,12 +60,14 @@ pub fn layout(f: &Frame, title: &str, body: &str) -> String {
 <nav class="prefs" aria-label="{prefs_label}">
 <a href="/prefs?elder={elder_value}&amp;return_to={path}">{elder_label}</a>
 <a href="/prefs?lang={other}&amp;return_to={path}" lang="{other}">{other_label}</a>
+<button type="button" id="read-aloud" class="link" aria-pressed="false" data-stop="{read_stop}" hidden>{read}</button>
 </nav>
 </header>
 <main id="main">
 <h1>{title}</h1>
 {body}
 </main>
+<script src="/static/read_aloud.js" defer></script>
 </body>
 </html>
 "##,
@@ -80,6 +82,8 @@ pub fn layout(f: &Frame, title: &str, body: &str) -> String {
         },
         path = esc(&url::form_urlencoded::byte_serialize(f.path.as_bytes()).collect::<String>()),
         other_label = t.other_language,
+        read = f.lang.pick("朗读本页", "Read aloud"),
+        read_stop = f.lang.pick("停止朗读", "Stop reading"),
         prefs_label = if f.lang == Lang::Zh {
             "显示设置"
         } else {

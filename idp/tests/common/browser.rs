@@ -182,3 +182,38 @@ pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
         .into_owned()
         .collect()
 }
+
+/// The fields of the form on `page` that posts to `action` and contains `marker` (anything in
+/// its markup: an id, a name): its hidden fields, with `extra` added or overriding.
+pub fn form_fields(
+    page: &Page,
+    action: &str,
+    marker: &str,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let needle = format!(r#"action="{action}""#);
+    let at = page
+        .body
+        .match_indices(&needle)
+        .map(|(i, _)| i)
+        .find(|i| {
+            page.body[*i..]
+                .split("</form>")
+                .next()
+                .is_some_and(|f| f.contains(marker))
+        })
+        .unwrap_or_else(|| panic!("no form to {action} with {marker}: {}", page.body));
+    let start = page.body[..at].rfind("<form").expect("a form tag");
+    let form = form_containing(&page.body[start..], "csrf").expect("a form with a CSRF token");
+    let mut fields: Vec<(String, String)> = form
+        .hidden
+        .into_iter()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
+        .collect();
+    fields.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    fields
+}

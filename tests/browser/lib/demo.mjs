@@ -111,6 +111,17 @@ export function mainPages(demo) {
         }
       },
     },
+    {
+      name: 'licence',
+      // 亮证: a licence's QR code for the government app, with its 6-digit code.
+      async open(page) {
+        await page.goto(`${demo.issuer}/login?next=/account`);
+        await logIn(page, demo.citizen.id);
+        await page.waitForURL(/\/account$/);
+        await page.locator('#licences-title ~ .licence button').first().click();
+        await page.waitForSelector('figure.qr svg');
+      },
+    },
   ];
 }
 
@@ -181,6 +192,12 @@ export async function startDemo(browser) {
       await page.waitForSelector('table.passkeys td:text("我的手机")');
       [passkey] = await authenticator.credentials();
     }
+    // A correction request waiting in the console's queue.
+    const corrections = page.locator('section[aria-labelledby="corrections-title"]');
+    await corrections.getByLabel('问题类型').selectOption('link');
+    await corrections.getByLabel('情况说明').fill('我的账户关联了一个四川的账户，那不是我的。');
+    await corrections.getByRole('button', { name: '提交纠错申请' }).click();
+    await page.waitForURL(/done=filed/);
   } finally {
     await context.close();
   }
@@ -207,18 +224,27 @@ export async function startDemo(browser) {
 // passkey is put on a virtual authenticator of this page, as if the same phone were used.
 export async function passkeyLogIn(demo, page, next) {
   if (!demo.passkey) throw new Error('the provider offers no passkeys: no strong login possible');
+  // Leave any login page first: its passkey autofill (a pending conditional request) would
+  // otherwise take the credential as soon as it is added and log in on its own, racing the
+  // navigation below and leaving a stale sign counter behind (the next login with it would then
+  // look like a cloned key, and the passkey would be suspended).
+  await page.goto('about:blank');
   const authenticator = await virtualAuthenticator(page);
   await authenticator.addCredential(demo.passkey);
   // Passkey autofill would log in on its own before the button is pressed; the button is used.
   await page.addInitScript(() => {
     if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
   });
-  // A loaded CI machine can be slow to run the page's script: wait longer than the default.
-  await page.goto(`${demo.issuer}/login?next=${encodeURIComponent(next)}`);
-  await page.waitForSelector('#passkey-login-button', { state: 'visible', timeout: 60_000 });
-  await page.click('#passkey-login-button');
-  await page.waitForURL((url) => url.pathname === next, { timeout: 60_000 });
-  [demo.passkey] = await authenticator.credentials();
+  try {
+    // A loaded CI machine can be slow to run the page's script: wait longer than the default.
+    await page.goto(`${demo.issuer}/login?next=${encodeURIComponent(next)}`);
+    await page.waitForSelector('#passkey-login-button', { state: 'visible', timeout: 60_000 });
+    await page.click('#passkey-login-button');
+    await page.waitForURL((url) => url.pathname === next, { timeout: 60_000 });
+  } finally {
+    // Whatever happened, the authenticator's counter is the current one.
+    [demo.passkey] = await authenticator.credentials();
+  }
 }
 
 // Pages that only some builds have: included when the route answers something else than 404.
@@ -228,7 +254,7 @@ export async function optionalPages(demo) {
   const pages = [];
   const admin = await fetch(`${demo.issuer}/admin`, { redirect: 'manual' });
   if (admin.status === 404) return pages;
-  for (const role of ['apps', 'licences', 'keys', 'audit']) {
+  for (const role of ['apps', 'licences', 'keys', 'audit', 'corrections']) {
     demo.provider.cli(['operator', 'grant', '--sub', demo.citizen.sub, '--role', role]);
   }
   const pending = demo.provider.cli(['client', 'create', '--name', '个税申报', '--redirect-uri', 'https://tax.example.cn/callback']);
@@ -243,6 +269,7 @@ export async function optionalPages(demo) {
     adminPage('admin', '/admin', '#apps-title'),
     adminPage('admin-app', `/admin/apps/${encodeURIComponent(demo.authorizedApp.client.client_id)}`, 'main h1'),
     adminPage('admin-audit', '/admin/audit', 'main h1'),
+    adminPage('admin-corrections', '/admin/corrections', '.card.correction'),
   );
   demo.pendingApp = pending;
   return pages;

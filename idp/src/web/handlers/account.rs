@@ -2,7 +2,10 @@
 use super::{blocking, html};
 use crate::domain::params::Params;
 use crate::domain::passkey;
-use crate::flows::{authorized_apps, devices, logout, passkeys, privacy, sessions, Infra};
+use crate::flows::{
+    authorized_apps, corrections, devices, logout, my_licences, passkeys, privacy, ratings,
+    sessions, Infra,
+};
 use crate::services::Services;
 use crate::web::account_page::{self, AccountPage};
 use crate::web::browser::Browser;
@@ -22,6 +25,9 @@ struct Account {
     devices: Vec<devices::BoundDevice>,
     apps: Vec<authorized_apps::AuthorizedApp>,
     history: Vec<privacy::HistoryEntry>,
+    licences: Vec<my_licences::MyLicence>,
+    corrections: Vec<corrections::Correction>,
+    ratings: Vec<ratings::MyRating>,
 }
 
 fn load(svc: &Services, session: Option<&str>) -> Result<Option<Account>, Infra> {
@@ -37,6 +43,9 @@ fn load(svc: &Services, session: Option<&str>) -> Result<Option<Account>, Infra>
         devices: devices::list(svc, &session.sub)?,
         apps: authorized_apps::list(svc, &session.sub)?,
         history: privacy::history(svc, &session.sub)?,
+        licences: my_licences::list(svc, &session.sub)?,
+        corrections: corrections::of_citizen(svc, &session.sub)?,
+        ratings: ratings::of_citizen(svc, &session.sub)?,
     }))
 }
 
@@ -74,6 +83,9 @@ pub async fn page(
         devices: &account.devices,
         apps: &account.apps,
         history: &account.history,
+        licences: &account.licences,
+        corrections: &account.corrections,
+        ratings: &account.ratings,
         licence_types: &svc.licence_types,
         can_bind: svc.webauthn.is_some(),
         notice,

@@ -36,7 +36,7 @@ fn refused(svc: &Services, browser: &Browser, refusal: Refusal) -> Result<HttpRe
 }
 
 /// Runs `f` for an admitted operator in the blocking pool; refusals become their page.
-async fn as_operator<T: Send + 'static>(
+pub(super) async fn as_operator<T: Send + 'static>(
     svc: &web::Data<Services>,
     browser: &Browser,
     needed: Option<Role>,
@@ -75,7 +75,14 @@ pub async fn console(
             Vec::new()
         };
         let (apps, ups) = if op.may(Role::Apps) {
-            (console::apps(s)?, upstreams::list(s)?)
+            let ups = upstreams::list(s)?
+                .into_iter()
+                .map(|u| {
+                    let health = s.upstream_health.of(&u.code);
+                    (u, health)
+                })
+                .collect();
+            (console::apps(s)?, ups)
         } else {
             (Vec::new(), Vec::new())
         };
@@ -230,10 +237,11 @@ pub async fn app_page(
             console::AppEntry::from(&row),
             counts,
             console::activity(s, &id, 24)?,
+            crate::flows::ratings::of_app(s, &id)?,
         )))
     })
     .await?;
-    let (app, counts, activity) = match loaded {
+    let (app, counts, activity, ratings) = match loaded {
         Ok(Some(v)) => v,
         Ok(None) => {
             let msg = match browser.lang(None) {
@@ -247,7 +255,7 @@ pub async fn app_page(
     let (frame, cookie) = browser.frame(&svc, None, "/admin");
     Ok(html(
         cookie,
-        admin_page::app_activity(&frame, &app, &counts, &activity),
+        admin_page::app_activity(&frame, &app, &counts, &activity, &ratings),
     ))
 }
 

@@ -1,6 +1,8 @@
 //! One file per endpoint family; `routes` is the map of the provider.
 mod account;
+mod account_feedback;
 mod admin;
+mod admin_feedback;
 mod app_api;
 mod app_auth;
 mod authorize;
@@ -96,6 +98,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/qr/answer", web::post().to(qr::answer))
         .route("/qr/{id}", web::get().to(qr::open_link))
         .route("/static/qr.js", web::get().to(prefs::qr_script))
+        .route(
+            "/static/read_aloud.js",
+            web::get().to(prefs::read_aloud_script),
+        )
         .route("/account", web::get().to(account::page))
         .route(
             "/account/passkeys/remove",
@@ -107,6 +113,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/account/apps/revoke", web::post().to(account::revoke_app))
         .route("/account/export", web::post().to(account::export))
+        .route(
+            "/account/apps/rate",
+            web::post().to(account_feedback::rate_app),
+        )
+        .route(
+            "/account/corrections",
+            web::post().to(account_feedback::correction),
+        )
+        .route(
+            "/account/licences/show",
+            web::post().to(account_feedback::show_licence),
+        )
         .route("/account/delete", web::post().to(account::delete))
         .route("/admin", web::get().to(admin::console))
         .route("/admin/apps/status", web::post().to(admin::app_status))
@@ -114,6 +132,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/licences", web::post().to(admin::licence_state))
         .route("/admin/keys/rotate", web::post().to(admin::keys_rotate))
         .route("/admin/audit", web::get().to(admin::audit_page))
+        .route("/admin/corrections", web::get().to(admin_feedback::queue))
+        .route(
+            "/admin/corrections/decide",
+            web::post().to(admin_feedback::decide),
+        )
         .route(
             "/webauthn/register/start",
             web::post().to(webauthn::register_start),

@@ -86,3 +86,10 @@ pub async fn qr_script() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../assets/qr.js"))
 }
+
+pub async fn read_aloud_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../assets/read_aloud.js"))
+}
