@@ -51,10 +51,33 @@ pub fn hidden(html: &str, name: &str) -> String {
 }
 
 pub fn authorize_url(base: &str, f: &Fixture, challenge: &str) -> String {
-    format!("{base}/authorize?response_type=code&client_id={}&redirect_uri={REDIRECT}&scope=openid%20profile&state=st&code_challenge={challenge}&code_challenge_method=S256", f.client_id)
+    authorize_url_with(base, f, challenge, "openid%20profile")
+}
+
+/// The authorization request with `scope` (already URL-encoded).
+pub fn authorize_url_with(base: &str, f: &Fixture, challenge: &str, scope: &str) -> String {
+    format!("{base}/authorize?response_type=code&client_id={}&redirect_uri={REDIRECT}&scope={scope}&state=st&code_challenge={challenge}&code_challenge_method=S256", f.client_id)
 }
 
 pub async fn log_in(http: &reqwest::Client, base: &str, f: &Fixture) -> Option<Session> {
+    log_in_as(http, base, f, ID_NUMBER).await
+}
+
+/// A valid ID number (GB 11643 check character) of the `n`th bench citizen besides the first.
+pub fn citizen_id(n: usize) -> String {
+    let first17 = format!("110105198001{:02}{:03}", 1 + n / 1000 % 28, n % 1000);
+    let check = idp::domain::id_number::check_char(first17.as_bytes()) as char;
+    format!("{first17}{check}")
+}
+
+/// The whole login through the pages (authorize, login page, password form, back to the app's
+/// request) as the citizen with ID number `id_number`.
+pub async fn log_in_as(
+    http: &reqwest::Client,
+    base: &str,
+    f: &Fixture,
+    id_number: &str,
+) -> Option<Session> {
     let mut jar = Vec::new();
     let cookie = |jar: &Vec<(String, String)>| {
         jar.iter()
@@ -75,7 +98,7 @@ pub async fn log_in(http: &reqwest::Client, base: &str, f: &Fixture) -> Option<S
     let form = [
         ("csrf", hidden(&page, "csrf")),
         ("req", hidden(&page, "req")),
-        ("username", ID_NUMBER.into()),
+        ("username", id_number.into()),
         ("password", PASSWORD.into()),
     ];
     let r = http

@@ -1,24 +1,34 @@
 //! `idp-bench`: starts an `idp serve` process on a fresh database and drives real multi-step
 //! flows over HTTP against it, then prints throughput, latency, errors, the server's CPU time
-//! per 1,000 operations and its memory (idle and peak, from /proc); and, in its own process,
-//! the licence verifier's and issuer's rates on one core and a 10M-entry status list.
+//! per 1,000 operations and its memory (idle and peak, from /proc); in its own process, the
+//! licence verifier's and issuer's rates on one core and a 10M-entry status list; then the
+//! scenarios npm `oidc-provider` also supports, against both, with the ratio (`compare.rs`),
+//! and each scenario as a share of the physical limit of its cryptography (`limits.rs`).
 //!
 //!   cargo build --release -p idp && target/release/idp-bench            # full run
 //!   target/debug/idp-bench --smoke                                     # CI: a few seconds
 //!   target/release/idp-bench --soak 600                                # 10-minute soak
+//!   target/release/idp-bench --scale 10000,10000000 --database-url postgres://...  # scale
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use clap::Parser;
+mod compare;
 mod flows;
 mod licences;
+mod limits;
+mod load;
 mod passkey;
 mod qr;
+mod reference;
 mod roaming;
 mod routing;
+mod scale;
 mod server;
 mod soak;
+mod tokens;
 
 use flows::{client_credentials, code_flow, http, log_in};
+use load::Outcome;
 use passkey::{bind_phone, passkey_login};
 use server::{cpu_seconds, memory_kib, start_server, Fixture, Server};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -49,28 +59,14 @@ struct Args {
     /// Entries of the status list measured (1% revoked).
     #[arg(long, default_value_t = 10_000_000)]
     status_list_entries: u64,
+    /// Instead of the benchmark: the token and login scenarios on PostgreSQL databases holding
+    /// each number of citizens (made first if missing), latency side by side, e.g.
+    /// `--scale 10000,10000000 --database-url postgres://postgres@127.0.0.1`.
+    #[arg(long, value_delimiter = ',', value_name = "CITIZENS")]
+    scale: Vec<u64>,
     /// Instead of the benchmark: a soak of SECONDS at 70% of the measured peak, mixed flows.
     #[arg(long, value_name = "SECONDS")]
     soak: Option<u64>,
-}
-
-struct Outcome {
-    name: &'static str,
-    ops: u64,
-    errors: u64,
-    seconds: f64,
-    latencies_us: Vec<u32>,
-    server_cpu: f64,
-}
-
-impl Outcome {
-    fn percentile(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return 0.0;
-        }
-        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
-        f64::from(self.latencies_us[i]) / 1000.0
-    }
 }
 
 #[derive(Clone, Copy)]
@@ -190,19 +186,34 @@ async fn run(
     latencies_us.sort_unstable();
     Outcome {
         name: match scenario {
-            Scenario::ClientCredentials => "client_credentials token",
-            Scenario::CodeFlow => "code flow (existing session)",
-            Scenario::PasskeyLogin => "fingerprint login (start + finish)",
-            Scenario::QrLogin => "QR login (draw, scan, approve, collect)",
-            Scenario::HomeRouting => {
-                Box::leak(format!("home routing ({} upstreams)", args.upstreams).into_boxed_str())
-            }
+            Scenario::ClientCredentials => "client_credentials token".into(),
+            Scenario::CodeFlow => "code flow (existing session)".into(),
+            Scenario::PasskeyLogin => "fingerprint login (start + finish)".into(),
+            Scenario::QrLogin => "QR login (draw, scan, approve, collect)".into(),
+            Scenario::HomeRouting => format!("home routing ({} upstreams)", args.upstreams),
         },
         ops: latencies_us.len() as u64,
         errors: errors.load(Ordering::Relaxed),
         seconds,
         latencies_us,
         server_cpu: cpu_seconds(pid) - cpu_before,
+    }
+}
+
+/// Waits for the server's first 200 from /readyz.
+pub(crate) async fn wait_ready(server: &Server) {
+    let http = http();
+    let ready = Instant::now();
+    loop {
+        if matches!(http.get(format!("{}/readyz", server.base)).send().await, Ok(r) if r.status() == 200)
+        {
+            break;
+        }
+        assert!(
+            ready.elapsed() < Duration::from_secs(30),
+            "server did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 
@@ -215,6 +226,23 @@ fn main() {
         args.roaming_logins = 2;
         args.status_list_entries = 100_000;
     }
+    if !args.scale.is_empty() {
+        let admin_url = args
+            .database_url
+            .clone()
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into());
+        let settings = compare::Settings {
+            duration: Duration::from_secs(args.duration),
+            concurrency: args.concurrency,
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let ok = runtime.block_on(scale::run(&admin_url, &args.scale, &settings));
+        std::process::exit(if ok { 0 } else { 1 });
+    }
     let (server, fixture) = start_server(args.database_url.as_deref());
     let pid = server.child.id();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -224,14 +252,8 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let http = http();
-        let ready = Instant::now();
-        loop {
-            if matches!(http.get(format!("{}/readyz", server.base)).send().await, Ok(r) if r.status() == 200) {
-                break;
-            }
-            assert!(ready.elapsed() < Duration::from_secs(30), "server did not become ready");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_ready(&server).await;
+        let startup_ms = server.spawned.elapsed().as_secs_f64() * 1000.0;
         if let Some(seconds) = args.soak {
             let passed = soak::soak(&server, Arc::new(fixture), seconds, args.concurrency).await;
             std::process::exit(if passed { 0 } else { 1 });
@@ -311,7 +333,25 @@ fn main() {
             "status list of {} entries, 1% revoked: {} B compressed (lst), decoded in {:.1} ms, {:.1} ns per lookup",
             lic.list_entries, lic.list_lst_bytes, lic.list_decode_ms, lic.list_lookup_ns
         );
+        println!("start-up to ready (spawn to the first 200 from /readyz, SQLite, migrations done): {startup_ms:.0} ms");
         failed |= roaming_errors > 0;
+        // Side by side with oidc-provider, further token scenarios, and the physical limit.
+        let limits = limits::measure(Duration::from_millis(if args.smoke { 200 } else { 2000 }));
+        let earlier: Vec<(String, f64, limits::Crypto)> = results
+            .iter()
+            .filter_map(|(r, _)| {
+                let crypto = match r.name.as_str() {
+                    // The assertion's signature.
+                    "fingerprint login (start + finish)" => limits::Crypto { signs: 0, verifies: 1, hashes: 0 },
+                    // Two DPoP proofs and the app's access token checked at each of its two calls.
+                    "QR login (draw, scan, approve, collect)" => limits::Crypto { signs: 0, verifies: 4, hashes: 0 },
+                    _ => return None,
+                };
+                Some((r.name.clone(), r.per_second(), crypto))
+            })
+            .collect();
+        let settings = compare::Settings { duration: Duration::from_secs(args.duration), concurrency: args.concurrency };
+        failed |= !compare::run(&server, &fixture, &settings, &limits, &earlier).await;
         if failed {
             eprintln!("idp-bench: a scenario had errors or completed nothing");
             std::process::exit(1);

@@ -9,6 +9,8 @@ pub struct Server {
     /// The QR events listener (`IDP_QR_EVENTS_BIND`): where a load balancer sends `/qr/status`.
     pub events_base: String,
     pub issuer: String,
+    /// When the process was started, for the start-up time.
+    pub spawned: std::time::Instant,
     pub _dir: tempfile::TempDir,
 }
 
@@ -85,7 +87,19 @@ pub struct Fixture {
 pub const APP_REDIRECT: &str = "http://127.0.0.1/wallet/callback";
 
 pub fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
+    start_server_keeping(database_url, None)
+}
+
+/// As `start_server`; with `kek_store`, the database's KEK is kept there between runs (a
+/// database reused by a later run holds keys sealed under it).
+pub fn start_server_keeping(
+    database_url: Option<&str>,
+    kek_store: Option<&std::path::Path>,
+) -> (Server, Fixture) {
     let dir = tempfile::tempdir().unwrap();
+    if let Some(kept) = kek_store.filter(|k| k.exists()) {
+        std::fs::copy(kept, dir.path().join("kek")).unwrap();
+    }
     let db = database_url
         .map(str::to_owned)
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("idp.db").display()));
@@ -121,8 +135,10 @@ pub fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
             "authorization_code",
             "--grant-type",
             "client_credentials",
+            "--grant-type",
+            "refresh_token",
             "--scope",
-            "openid profile api.read",
+            "openid profile offline_access api.read",
         ],
         None,
     );
@@ -154,6 +170,10 @@ pub fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
         .port();
     // WebAuthn needs a domain for its RP id; requests still go to 127.0.0.1.
     let issuer = format!("http://localhost:{port}");
+    if let Some(kept) = kek_store.filter(|k| !k.exists()) {
+        std::fs::copy(dir.path().join("kek"), kept).unwrap();
+    }
+    let spawned = std::time::Instant::now();
     let child = Command::new(idp_binary())
         .arg("serve")
         .env("IDP_DATABASE_URL", &db)
@@ -178,6 +198,7 @@ pub fn start_server(database_url: Option<&str>) -> (Server, Fixture) {
             base,
             events_base: format!("http://127.0.0.1:{events_port}"),
             issuer,
+            spawned,
             _dir: dir,
         },
         fixture,
@@ -211,4 +232,31 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     };
     // utime and stime are fields 14 and 15 of /proc/PID/stat (11 and 12 after the name).
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// `n` more citizens with the bench password (made once per database; their ID numbers).
+pub fn more_citizens(server: &Server, f: &Fixture, n: usize) -> Vec<String> {
+    (1..=n)
+        .map(|i| {
+            let id = crate::flows::citizen_id(i);
+            // Already there from an earlier run on the same database: fine.
+            let _ = std::panic::catch_unwind(|| {
+                idp(
+                    server._dir.path(),
+                    &f.db,
+                    &[
+                        "user",
+                        "create",
+                        "--id-number",
+                        &id,
+                        "--name",
+                        "压测",
+                        "--password-stdin",
+                    ],
+                    Some(PASSWORD),
+                )
+            });
+            id
+        })
+        .collect()
 }

@@ -1,0 +1,131 @@
+//! Token scenarios beyond the first login: refreshing (with rotation) and introspection, the
+//! same requests at idp and at the reference provider.
+use crate::flows::{authorize_url_with, collect_cookies, hidden, Session};
+use crate::server::{Fixture, REDIRECT};
+
+/// `grant_type=refresh_token` at `token_url`; the rotated token replaces `token`.
+pub async fn refresh_at(
+    http: &reqwest::Client,
+    token_url: &str,
+    client_id: &str,
+    secret: &str,
+    token: &mut String,
+) -> bool {
+    let Ok(r) = http
+        .post(token_url)
+        .basic_auth(client_id, Some(secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token.as_str()),
+        ])
+        .send()
+        .await
+    else {
+        return false;
+    };
+    if r.status() != 200 {
+        return false;
+    }
+    let Ok(body) = r.json::<serde_json::Value>().await else {
+        return false;
+    };
+    match body["refresh_token"].as_str() {
+        Some(next) if body["access_token"].is_string() => {
+            *token = next.to_owned();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// RFC 7662 introspection of a refresh token: must answer `active: true`.
+pub async fn introspect_at(
+    http: &reqwest::Client,
+    url: &str,
+    client_id: &str,
+    secret: &str,
+    token: &str,
+) -> bool {
+    let Ok(r) = http
+        .post(url)
+        .basic_auth(client_id, Some(secret))
+        .form(&[("token", token), ("token_type_hint", "refresh_token")])
+        .send()
+        .await
+    else {
+        return false;
+    };
+    r.status() == 200
+        && r.json::<serde_json::Value>()
+            .await
+            .is_ok_and(|v| v["active"] == true)
+}
+
+/// An `offline_access` authorization on the session (consent page included the first time):
+/// the refresh token it yields.
+pub async fn refresh_token(
+    http: &reqwest::Client,
+    base: &str,
+    f: &Fixture,
+    s: &Session,
+) -> Option<String> {
+    let verifier = keys::random_token(32);
+    let challenge = idp::domain::pkce::s256(&verifier);
+    let mut jar = Vec::new();
+    let r = http
+        .get(authorize_url_with(
+            base,
+            f,
+            &challenge,
+            "openid%20profile%20offline_access",
+        ))
+        .header("cookie", &s.cookies)
+        .send()
+        .await
+        .ok()?;
+    let mut next = r.headers().get("location")?.to_str().ok()?.to_owned();
+    if next.starts_with("/consent") {
+        let r = http
+            .get(format!("{base}{next}"))
+            .header("cookie", &s.cookies)
+            .send()
+            .await
+            .ok()?;
+        collect_cookies(&mut jar, &r);
+        let page = r.text().await.ok()?;
+        let form = [
+            ("csrf", hidden(&page, "csrf")),
+            ("req", hidden(&page, "req")),
+            ("decision", "allow".into()),
+        ];
+        let r = http
+            .post(format!("{base}/consent"))
+            .header("cookie", &s.cookies)
+            .form(&form)
+            .send()
+            .await
+            .ok()?;
+        next = r.headers().get("location")?.to_str().ok()?.to_owned();
+    }
+    let code = url::Url::parse(&next)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())?;
+    let tokens: serde_json::Value = http
+        .post(format!("{base}/token"))
+        .basic_auth(&f.client_id, Some(&f.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    tokens["refresh_token"].as_str().map(str::to_owned)
+}
