@@ -47,6 +47,16 @@ pub fn idp(
     args: &[&str],
     stdin: Option<&str>,
 ) -> serde_json::Value {
+    try_idp(dir, db, args, stdin).unwrap_or_else(|| panic!("idp {args:?} failed"))
+}
+
+/// An `idp` command; None when it fails (what it said is on standard error).
+pub fn try_idp(
+    dir: &std::path::Path,
+    db: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Option<serde_json::Value> {
     use std::io::Write;
     let mut child = Command::new(idp_binary())
         .args(args)
@@ -67,8 +77,9 @@ pub fn idp(
             .unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "idp {args:?} failed");
-    serde_json::from_slice(&out.stdout).unwrap()
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
 }
 
 pub const ID_NUMBER: &str = "11010519491231002X";
@@ -104,22 +115,21 @@ pub fn start_server_keeping(
         .map(str::to_owned)
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("idp.db").display()));
     idp(dir.path(), &db, &["migrate"], None);
-    let _ = std::panic::catch_unwind(|| {
-        idp(
-            dir.path(),
-            &db,
-            &[
-                "user",
-                "create",
-                "--id-number",
-                ID_NUMBER,
-                "--name",
-                "压测",
-                "--password-stdin",
-            ],
-            Some(PASSWORD),
-        )
-    });
+    // Already there when the database is reused: fine.
+    let _ = try_idp(
+        dir.path(),
+        &db,
+        &[
+            "user",
+            "create",
+            "--id-number",
+            ID_NUMBER,
+            "--name",
+            "压测",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
     let client = idp(
         dir.path(),
         &db,
@@ -240,22 +250,20 @@ pub fn more_citizens(server: &Server, f: &Fixture, n: usize) -> Vec<String> {
         .map(|i| {
             let id = crate::flows::citizen_id(i);
             // Already there from an earlier run on the same database: fine.
-            let _ = std::panic::catch_unwind(|| {
-                idp(
-                    server._dir.path(),
-                    &f.db,
-                    &[
-                        "user",
-                        "create",
-                        "--id-number",
-                        &id,
-                        "--name",
-                        "压测",
-                        "--password-stdin",
-                    ],
-                    Some(PASSWORD),
-                )
-            });
+            let _ = try_idp(
+                server._dir.path(),
+                &f.db,
+                &[
+                    "user",
+                    "create",
+                    "--id-number",
+                    &id,
+                    "--name",
+                    "压测",
+                    "--password-stdin",
+                ],
+                Some(PASSWORD),
+            );
             id
         })
         .collect()

@@ -1,13 +1,15 @@
-// 身份认证结果纠错 in a real browser: the citizen files a correction request on /account (the
-// name is wrong), another person, an operator with the `corrections` role logged in with a
-// fingerprint (passkey), fixes it in the console at /admin/corrections with a reason, and the
-// citizen's account page then shows the outcome, the reason and the corrected name. Also 好差评:
-// the citizen rates the app they use, and the console's app list shows it.
+// The operator's console and what citizens tell it, in a real browser. An operator (another
+// person, with the `apps` and `corrections` roles, logged in with a fingerprint) publishes a
+// pending app, which can then log citizens in; 身份认证结果纠错: the citizen files a correction
+// request on /account (the name is wrong), the operator fixes it at /admin/corrections with a
+// reason, and the citizen's account page shows the outcome, the reason and the corrected name;
+// 好差评: the citizen rates the app they use, and the console's app list shows it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, virtualAuthenticator } from './lib/browser.mjs';
 import { startDemo, logIn, passkeyLogIn, PASSWORD } from './lib/demo.mjs';
 import { idNumber } from './lib/provider.mjs';
+import { startRelyingParty } from './lib/relying-party.mjs';
 
 let browser, demo;
 const reviewer = { id: idNumber('11010519800808123'), name: '审核员李四' };
@@ -36,8 +38,11 @@ before(async () => {
   await context.close();
 });
 
+let pendingApp;
+
 after(async () => {
   await browser?.close();
+  pendingApp?.stop();
   demo?.stop();
 });
 
@@ -48,6 +53,39 @@ async function citizenPage() {
   await page.waitForURL(/\/account$/);
   return page;
 }
+
+test('an operator publishes a pending app, which can then log citizens in', async () => {
+  const client = { client_id: '', client_secret: '' };
+  pendingApp = await startRelyingParty(demo.issuer, client, { scope: 'openid profile' });
+  Object.assign(client, demo.provider.cli(['client', 'create', '--name', '个税申报',
+    '--redirect-uri', pendingApp.redirectUri]));
+  pendingApp.client = client;
+
+  // Before review: the app cannot start a login.
+  const citizen = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
+  await citizen.goto(`${pendingApp.base}/start`);
+  assert.doesNotMatch(citizen.url(), /\/login\?req=/, 'a pending app reached the login page');
+
+  const op = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
+  await passkeyLogIn(reviewer, op, '/admin');
+  const card = op.locator('.card.app', { hasText: '个税申报' });
+  assert.match(await card.textContent(), /待审核/);
+  await card.getByRole('button', { name: '批准发布 个税申报' }).click();
+  await op.waitForURL(/done=approved/);
+  assert.match(await op.locator('.card.app', { hasText: '个税申报' }).textContent(), /已发布/);
+  await op.context().close();
+
+  // Published: the citizen logs in at the app and it receives who they are.
+  await citizen.goto(`${pendingApp.base}/start`);
+  await citizen.waitForURL(/\/login\?req=/);
+  await logIn(citizen, demo.citizen.id);
+  await citizen.waitForURL(/\/consent/);
+  await citizen.click('button[name="decision"][value="allow"]');
+  await citizen.waitForURL((url) => url.href.startsWith(pendingApp.redirectUri));
+  const claims = JSON.parse(await citizen.textContent('#claims'));
+  assert.ok(claims.sub, 'the app received the citizen');
+  await citizen.context().close();
+});
 
 test('a correction request goes through: filed, fixed by an operator, the outcome seen', async () => {
   const citizen = await citizenPage();
