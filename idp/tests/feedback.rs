@@ -301,9 +301,16 @@ async fn a_wrong_linkage_is_undone_and_a_citizen_may_not_flood_the_queue() {
     let s5 = sub.clone();
     let (exported, left) = server
         .with(move |s| {
-            let export = idp::flows::privacy::export(s, &s5, "citizen").unwrap().unwrap();
-            idp::flows::privacy::erase(s, &s5, "citizen").unwrap().unwrap();
-            (export.corrections.len(), s.store.corrections_of(&s5).unwrap().len())
+            let export = idp::flows::privacy::export(s, &s5, "citizen")
+                .unwrap()
+                .unwrap();
+            idp::flows::privacy::erase(s, &s5, "citizen")
+                .unwrap()
+                .unwrap();
+            (
+                export.corrections.len(),
+                s.store.corrections_of(&s5).unwrap().len(),
+            )
         })
         .await;
     assert_eq!((exported, left), (6, 0));
