@@ -54,8 +54,14 @@ async fn a_correction_request_goes_through_and_the_citizen_sees_the_outcome() {
     server.another_user(&bob, "王五").await;
     let browser = logged_in(&server, &alice).await;
 
-    // Bad filings change nothing.
     let page = browser.get("/account").await;
+    // The login history says where from, coarsely: the network, never the address.
+    let history_at = page.body.find(r#"id="history-title""#).unwrap();
+    let history = &page.body[history_at..];
+    assert!(history.contains("<td>127.0.*.*</td>"), "{history}");
+    assert!(!history.contains("127.0.0.1"));
+
+    // Bad filings change nothing.
     for (topic, detail) in [("name", "   "), ("salary", "x"), ("name", "a\u{1b}[2Jb")] {
         let form = form_fields(
             &page,
@@ -427,6 +433,9 @@ async fn a_citizen_rates_an_app_they_used_and_operators_see_it() {
         detail.body
     );
     assert!(!detail.body.contains("还行"));
+    // Over time: one rating today (the latest counts), none bad.
+    assert!(detail.body.contains("每日评价数（30天）"));
+    assert!(detail.body.contains("每日差评数（30天）"));
     assert!(
         !detail.body.contains("张三"),
         "ratings do not name the citizen"

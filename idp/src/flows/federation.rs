@@ -141,6 +141,7 @@ pub fn arrive(
     upstream: &UpstreamInfo,
     trip: &Trip,
     arrival: &Arrival,
+    client_ip: &str,
 ) -> Result<Result<Arrived, FederationError>, Infra> {
     let id = arrival
         .id_number
@@ -200,6 +201,7 @@ pub fn arrive(
             "upstream": upstream.code,
             "roaming_account_created": created,
             "sid": session.sid,
+            "net": crate::domain::qr::coarse_address(client_ip),
         }),
     ))?;
     svc.upstream_health

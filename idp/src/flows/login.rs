@@ -4,6 +4,7 @@ use super::{sessions, users, Infra};
 use crate::domain::acr::ACR_PASSWORD;
 use crate::domain::audit::AuditEvent;
 use crate::domain::id_number::{IdNumber, IdNumberError};
+use crate::domain::qr::coarse_address;
 use crate::domain::{password, throttle};
 use crate::services::Services;
 
@@ -113,7 +114,7 @@ pub fn with_password(
         "login.success",
         &user.sub,
         app.as_deref(),
-        serde_json::json!({ "method": "pwd", "sid": session.sid }),
+        serde_json::json!({ "method": "pwd", "sid": session.sid, "net": coarse_address(attempt.client_ip) }),
     ))?;
     Ok(Ok(LoggedIn {
         session_cookie: cookie,

@@ -324,6 +324,7 @@ pub fn login_finish(
     svc: &Services,
     ceremony: &str,
     credential: &PublicKeyCredential,
+    client_ip: &str,
 ) -> PasskeyResult<PasskeyLogin> {
     let rp = match rp(svc) {
         Ok(rp) => rp,
@@ -409,7 +410,8 @@ pub fn login_finish(
         svc,
         "login.success",
         &stored.sub,
-        serde_json::json!({ "method": "passkey", "amr": amr, "passkey": cred_ref(&cred_id), "sid": session.sid }),
+        serde_json::json!({ "method": "passkey", "amr": amr, "passkey": cred_ref(&cred_id), "sid": session.sid,
+            "net": crate::domain::qr::coarse_address(client_ip) }),
     )?;
     Ok(Ok(PasskeyLogin {
         session_cookie: cookie,

@@ -62,6 +62,9 @@ pub struct HistoryEntry {
     pub client_id: Option<String>,
     /// The app's name, when the entry names an app.
     pub app: Option<String>,
+    /// Where from, coarsely: the network (`202.96.*.*`), never the full address; no GeoIP
+    /// database is shipped, so no city.
+    pub network: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -105,6 +108,7 @@ pub fn history(svc: &Services, sub: &str) -> Result<Vec<HistoryEntry>, Infra> {
                 .get("method")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            network: detail.get("net").and_then(Value::as_str).map(str::to_owned),
             kind: e.event.kind,
             client_id: e.event.client_id,
             app,

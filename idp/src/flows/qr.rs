@@ -181,7 +181,8 @@ pub fn browser_view(svc: &Services, id: &str, binding: Option<&str>) -> QrResult
         "login.success",
         &sub,
         None,
-        serde_json::json!({ "method": "qr", "amr": amr, "sid": session.sid }),
+        serde_json::json!({ "method": "qr", "amr": amr, "sid": session.sid,
+            "net": qr::coarse_address(&row.client_ip) }),
     ))?;
     Ok(Ok(BrowserView::Collected {
         session_cookie: cookie,

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 /// How many comments the console shows per app.
 const COMMENTS_SHOWN: i64 = 10;
+/// Days the console's ratings chart covers.
+pub const DAYS_CHARTED: usize = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RateError {
@@ -83,6 +85,11 @@ pub struct Comment {
 pub struct AppRatings {
     pub tally: Tally,
     pub comments: Vec<Comment>,
+    /// Start of the first charted day (Unix seconds, a midnight in China Standard Time).
+    pub from: i64,
+    /// Ratings given (or last changed) on each of the last `DAYS_CHARTED` days, and the bad ones.
+    pub per_day: Vec<u32>,
+    pub bad_per_day: Vec<u32>,
 }
 
 fn tally<'a>(scores: impl Iterator<Item = &'a str>) -> Tally {
@@ -93,8 +100,26 @@ fn tally<'a>(scores: impl Iterator<Item = &'a str>) -> Tally {
 
 pub fn of_app(svc: &Services, client_id: &str) -> Result<AppRatings, Infra> {
     let (scores, latest) = svc.store.ratings_of_app(client_id, COMMENTS_SHOWN)?;
+    // Days as the operators read them: China Standard Time, midnight to midnight.
+    let (day, cst) = (86_400, 8 * 3600);
+    let from = ((svc.now() + cst) / day - (DAYS_CHARTED as i64 - 1)) * day - cst;
+    let (mut per_day, mut bad_per_day) = (vec![0u32; DAYS_CHARTED], vec![0u32; DAYS_CHARTED]);
+    for (score, at) in &scores {
+        let Ok(i) = usize::try_from((at - from).div_euclid(day)) else {
+            continue;
+        };
+        if i < DAYS_CHARTED {
+            per_day[i] += 1;
+            if score == Score::Bad.as_str() {
+                bad_per_day[i] += 1;
+            }
+        }
+    }
     Ok(AppRatings {
-        tally: tally(scores.iter().map(String::as_str)),
+        from,
+        per_day,
+        bad_per_day,
+        tally: tally(scores.iter().map(|(s, _)| s.as_str())),
         comments: latest
             .into_iter()
             .filter_map(|r| {

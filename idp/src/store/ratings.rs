@@ -13,6 +13,9 @@ pub struct RatingRow {
     pub rated_at: i64,
 }
 
+/// An app's ratings: every (score, rated at), and the newest rows with a comment.
+pub type AppRatingRows = (Vec<(String, i64)>, Vec<RatingRow>);
+
 impl Store {
     /// Stores a citizen's rating of an app, replacing their earlier one.
     pub fn put_rating(&self, row: &RatingRow) -> StoreResult<()> {
@@ -35,16 +38,17 @@ impl Store {
             .load(&mut *self.conn()?)?)
     }
 
-    /// Every score an app has, with the newest comments: (scores, latest `comments` rows).
+    /// Every score an app has with when it was given, and the newest comments: (scores,
+    /// latest `comments` rows).
     pub fn ratings_of_app(
         &self,
         client_id: &str,
         comments: i64,
-    ) -> StoreResult<(Vec<String>, Vec<RatingRow>)> {
+    ) -> StoreResult<AppRatingRows> {
         let mut conn = self.conn()?;
         let scores = ratings::table
             .filter(ratings::client_id.eq(client_id))
-            .select(ratings::score)
+            .select((ratings::score, ratings::rated_at))
             .load(&mut *conn)?;
         let latest = ratings::table
             .filter(ratings::client_id.eq(client_id))

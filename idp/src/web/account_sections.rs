@@ -122,20 +122,22 @@ pub fn history(f: &Frame, entries: &[HistoryEntry], body: &mut String) {
     }
     let _ = write!(
         body,
-        r#"<table class="history"><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
+        r#"<table class="history"><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
         lang.pick("时间", "Time"),
         lang.pick("事件", "Event"),
         lang.pick("方式", "Method"),
         lang.pick("应用", "App"),
+        lang.pick("来源网段", "From network"),
     );
     for e in entries.iter().take(20) {
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             local_time(e.at),
             kind_label(lang, &e.kind),
             method_label(lang, e.method.as_deref()),
             esc(e.app.as_deref().or(e.client_id.as_deref()).unwrap_or("")),
+            esc(e.network.as_deref().unwrap_or("")),
         );
     }
     body.push_str("</tbody></table></section>");

@@ -77,6 +77,23 @@ pub fn ratings_section(f: &Frame, r: &AppRatings, body: &mut String) {
             );
         }
         body.push_str("</dl>");
+        for (title, series) in [
+            (
+                lang.pick("每日评价数（30天）", "Ratings per day (30 days)"),
+                &r.per_day,
+            ),
+            (
+                lang.pick("每日差评数（30天）", "Bad ratings per day (30 days)"),
+                &r.bad_per_day,
+            ),
+        ] {
+            let _ = write!(
+                body,
+                "<h3>{}</h3>{}",
+                esc(title),
+                super::admin_page::bar_chart(title, r.from, 86_400, series)
+            );
+        }
     }
     if !r.comments.is_empty() {
         body.push_str(r#"<ul class="comments">"#);

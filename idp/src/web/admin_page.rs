@@ -125,7 +125,7 @@ fn upstreams_section(f: &Frame, upstreams: &[(UpstreamInfo, Health)], body: &mut
     } else {
         let _ = write!(
             body,
-            r#"<table class="provinces"><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
+            r#"<table class="provinces" tabindex="0"><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
             lang.pick("代码", "Code"),
             lang.pick("名称", "Name"),
             lang.pick("地址", "Issuer"),
@@ -258,7 +258,7 @@ pub fn console(f: &Frame, c: &Console<'_>) -> String {
 
 /// A bar chart of hourly counts as inline SVG (no script, readable by screen readers through
 /// its title and the table after it).
-fn bar_chart(title: &str, from: i64, values: &[u32]) -> String {
+pub fn bar_chart(title: &str, from: i64, step_secs: i64, values: &[u32]) -> String {
     let max = values.iter().copied().max().unwrap_or(0).max(1);
     let (w, h, bar) = (values.len() * 12, 80usize, 10usize);
     let mut svg = format!(
@@ -272,7 +272,7 @@ fn bar_chart(title: &str, from: i64, values: &[u32]) -> String {
             r#"<rect x="{}" y="{}" width="{bar}" height="{bh}"><title>{} {v}</title></rect>"#,
             i * 12,
             h - bh,
-            local_time(from + i as i64 * 3600)
+            local_time(from + i as i64 * step_secs)
         );
     }
     // The axes, in HTML around the drawing: the SVG stretches to the page's width, text in it
@@ -281,7 +281,7 @@ fn bar_chart(title: &str, from: i64, values: &[u32]) -> String {
         svg,
         r#"<line x1="0" y1="{h}" x2="{w}" y2="{h}" class="axis"/></svg><p class="axis-labels" aria-hidden="true"><span>↑ {max}</span><span>{} → {}</span></p>"#,
         local_time(from),
-        local_time(from + values.len() as i64 * 3600),
+        local_time(from + values.len() as i64 * step_secs),
     );
     svg
 }
@@ -338,7 +338,7 @@ pub fn app_activity(
             body,
             r#"<section><h2>{}</h2>{}</section>"#,
             esc(title),
-            bar_chart(title, a.from, series)
+            bar_chart(title, a.from, 3600, series)
         );
     }
     super::admin_feedback::ratings_section(f, ratings, &mut body);
@@ -388,7 +388,7 @@ pub fn audit(
     );
     let _ = write!(
         body,
-        r#"<table class="audit"><thead><tr><th scope="col">#</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
+        r#"<table class="audit" tabindex="0"><thead><tr><th scope="col">#</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
         lang.pick("时间", "Time"),
         lang.pick("事件", "Event"),
         lang.pick("操作者", "Actor"),

@@ -208,10 +208,13 @@ pub async fn callback(
             return Err(explain(&svc, &browser, &e));
         }
     };
-    let arrived = blocking(&svc, move |s| federation::arrive(s, &info, &trip, &arrival))
-        .await?
-        .map_err(infra(&browser))?
-        .map_err(|e| explain(&svc, &browser, &e))?;
+    let ip = browser.ip.clone();
+    let arrived = blocking(&svc, move |s| {
+        federation::arrive(s, &info, &trip, &arrival, &ip)
+    })
+    .await?
+    .map_err(infra(&browser))?
+    .map_err(|e| explain(&svc, &browser, &e))?;
     let mut gone = make_cookie(&svc, cookie_names(&svc).federation, String::new(), Some(0));
     gone.make_removal();
     let mut response = HttpResponse::Found();

@@ -163,8 +163,9 @@ pub async fn login_finish(
         Ok(v) => v,
         Err(e) => return Ok(refused(&browser, e)),
     };
+    let ip = browser.ip.clone();
     let result = run(&svc, &browser, move |s| {
-        passkeys::login_finish(s, &input.ceremony, &input.credential)
+        passkeys::login_finish(s, &input.ceremony, &input.credential, &ip)
     })
     .await?;
     Ok(match result {
