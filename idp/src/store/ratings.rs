@@ -40,11 +40,7 @@ impl Store {
 
     /// Every score an app has with when it was given, and the newest comments: (scores,
     /// latest `comments` rows).
-    pub fn ratings_of_app(
-        &self,
-        client_id: &str,
-        comments: i64,
-    ) -> StoreResult<AppRatingRows> {
+    pub fn ratings_of_app(&self, client_id: &str, comments: i64) -> StoreResult<AppRatingRows> {
         let mut conn = self.conn()?;
         let scores = ratings::table
             .filter(ratings::client_id.eq(client_id))
