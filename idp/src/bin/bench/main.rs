@@ -250,13 +250,15 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
+    // The exit code comes out of the run so that the server is dropped (and so stopped) before
+    // the process exits: `std::process::exit` runs no destructors and would leave it running.
+    let code = runtime.block_on(async {
         let http = http();
         wait_ready(&server).await;
         let startup_ms = server.spawned.elapsed().as_secs_f64() * 1000.0;
         if let Some(seconds) = args.soak {
             let passed = soak::soak(&server, Arc::new(fixture), seconds, args.concurrency).await;
-            std::process::exit(if passed { 0 } else { 1 });
+            return if passed { 0 } else { 1 };
         }
         let (idle_kib, _) = memory_kib(pid);
         // First, on the fresh server: N browsers each draw a code and wait on its status at the
@@ -354,7 +356,12 @@ fn main() {
         failed |= !compare::run(&server, &fixture, &settings, &limits, &earlier).await;
         if failed {
             eprintln!("idp-bench: a scenario had errors or completed nothing");
-            std::process::exit(1);
+            return 1;
         }
+        0
     });
+    drop(server);
+    if code != 0 {
+        std::process::exit(code);
+    }
 }
