@@ -4,64 +4,12 @@
 #![allow(clippy::unwrap_used)]
 mod common;
 
-use common::browser::{form_containing, Browser, Page};
+use common::browser::{form_containing, form_fields, Browser};
 use common::flow::{self, authorize_url};
-use common::passkey::Phone;
+use common::passkey::{operator, Phone};
 use common::{id_number, ClientSpec, TestServer, PASSWORD};
 use idp::domain::operator::Role;
 use idp::flows::operators;
-
-/// A browser logged in with a passkey by a new citizen holding `roles`.
-async fn operator(server: &TestServer, serial: u32, roles: &[Role]) -> Browser {
-    let citizen = id_number(11, serial);
-    let sub = server.another_user(&citizen, "运维人员").await;
-    let roles = roles.to_vec();
-    server
-        .with(move |s| {
-            for role in roles {
-                assert!(operators::grant(s, &sub, role, "operator:test").unwrap());
-            }
-        })
-        .await;
-    let browser = Browser::new(&server.base);
-    flow::login(&browser, &citizen, PASSWORD).await;
-    let mut phone = Phone::new(&server.base);
-    assert_eq!(phone.bind(&browser, "运维手机").await.status, 201);
-    let strong = phone.log_in(&browser, None).await;
-    assert_eq!(strong.status, 200, "{}", strong.json);
-    browser
-}
-
-/// The fields of the form on `page` that posts to `action` and holds `marker`, with `extra`.
-fn form_to(
-    page: &Page,
-    action: &str,
-    marker: &str,
-    extra: &[(&str, &str)],
-) -> Vec<(String, String)> {
-    let needle = format!(r#"action="{action}""#);
-    let at = page
-        .body
-        .match_indices(&needle)
-        .map(|(i, _)| i)
-        .find(|i| {
-            page.body[*i..]
-                .split("</form>")
-                .next()
-                .unwrap()
-                .contains(marker)
-        })
-        .unwrap_or_else(|| panic!("no form to {action} with {marker}: {}", page.body));
-    let start = page.body[..at].rfind("<form").unwrap();
-    let form = form_containing(&page.body[start..], "csrf").unwrap();
-    let mut fields = form.hidden;
-    fields.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    fields
-}
 
 #[actix_web::test]
 async fn a_citizen_cannot_open_the_console_and_an_operator_needs_a_passkey_login() {
@@ -149,7 +97,7 @@ async fn an_operator_publishes_a_pending_app_which_can_then_log_citizens_in() {
     let queue = reviewer.get("/admin").await;
     assert!(queue.body.contains("待审核的应用"), "{}", queue.body);
     // Without the CSRF token, and rejecting without a reason: nothing changes.
-    let approve = form_to(&queue, "/admin/apps/status", r#"value="approved""#, &[]);
+    let approve = form_fields(&queue, "/admin/apps/status", r#"value="approved""#, &[]);
     let no_csrf: Vec<_> = approve
         .iter()
         .filter(|(k, _)| k != "csrf")
@@ -159,7 +107,7 @@ async fn an_operator_publishes_a_pending_app_which_can_then_log_citizens_in() {
         reviewer.post("/admin/apps/status", &no_csrf).await.status,
         403
     );
-    let reject = form_to(
+    let reject = form_fields(
         &queue,
         "/admin/apps/status",
         r#"value="rejected""#,
@@ -206,7 +154,7 @@ async fn the_audit_view_verifies_the_chain_and_keys_rotate_from_the_console() {
     let keeper = operator(&server, 406, &[Role::Keys, Role::Audit]).await;
     let page = keeper.get("/admin").await;
     let kids_before = server.with(|s| s.store.signing_keys().unwrap().len()).await;
-    let rotate = form_to(&page, "/admin/keys/rotate", "csrf", &[]);
+    let rotate = form_fields(&page, "/admin/keys/rotate", "csrf", &[]);
     let done = keeper.post("/admin/keys/rotate", &rotate).await;
     assert_eq!(done.location.as_deref(), Some("/admin?done=rotated"));
     let kids_after = server.with(|s| s.store.signing_keys().unwrap().len()).await;

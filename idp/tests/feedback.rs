@@ -7,32 +7,12 @@ mod common;
 
 use common::browser::{form_fields, Browser};
 use common::flow;
-use common::passkey::Phone;
+use common::passkey::operator;
 use common::{id_number, ClientSpec, TestServer, PASSWORD};
 use idp::domain::licence::ImportRecord;
 use idp::domain::operator::Role;
-use idp::flows::{corrections, licences, operators};
+use idp::flows::{corrections, licences};
 use serde_json::json;
-
-/// A browser logged in with a passkey by a new citizen holding `roles`.
-async fn operator(server: &TestServer, serial: u32, roles: &[Role]) -> Browser {
-    let citizen = id_number(11, serial);
-    let sub = server.another_user(&citizen, "运维人员").await;
-    let roles = roles.to_vec();
-    server
-        .with(move |s| {
-            for role in roles {
-                assert!(operators::grant(s, &sub, role, "operator:test").unwrap());
-            }
-        })
-        .await;
-    let browser = Browser::new(&server.base);
-    flow::login(&browser, &citizen, PASSWORD).await;
-    let mut phone = Phone::new(&server.base);
-    assert_eq!(phone.bind(&browser, "运维手机").await.status, 201);
-    assert_eq!(phone.log_in(&browser, None).await.status, 200);
-    browser
-}
 
 async fn audit_count(server: &TestServer, kind: &'static str) -> usize {
     server

@@ -139,3 +139,29 @@ impl Phone {
         .await
     }
 }
+
+/// A browser logged in with a passkey (the console's strong login) by a new citizen, made with
+/// ID number serial `serial` of region 11, holding the operator `roles`.
+pub async fn operator(
+    server: &super::TestServer,
+    serial: u32,
+    roles: &[idp::domain::operator::Role],
+) -> Browser {
+    let citizen = super::id_number(11, serial);
+    let sub = server.another_user(&citizen, "运维人员").await;
+    let roles = roles.to_vec();
+    server
+        .with(move |s| {
+            for role in roles {
+                assert!(idp::flows::operators::grant(s, &sub, role, "operator:test").unwrap());
+            }
+        })
+        .await;
+    let browser = Browser::new(&server.base);
+    super::flow::login(&browser, &citizen, super::PASSWORD).await;
+    let mut phone = Phone::new(&server.base);
+    assert_eq!(phone.bind(&browser, "运维手机").await.status, 201);
+    let strong = phone.log_in(&browser, None).await;
+    assert_eq!(strong.status, 200, "{}", strong.json);
+    browser
+}
