@@ -93,8 +93,38 @@ pub async fn page(
     Ok(html(cookie, account_page::account(&frame, &page)))
 }
 
-/// A remove-style form of the account page: CSRF, an `id`, an action on one of the citizen's
-/// own things; then back to the account page with how it went.
+/// A form of the account page: CSRF, then `act` on the logged-in citizen with the form's
+/// fields, which says how it went (a `done` code); back to the account page, at `anchor` when
+/// one is given.
+pub(super) async fn account_form(
+    req: HttpRequest,
+    svc: web::Data<Services>,
+    body: web::Bytes,
+    anchor: &'static str,
+    act: impl FnOnce(&Services, &str, &Params) -> Result<&'static str, Infra> + Send + 'static,
+) -> Result<HttpResponse, WebError> {
+    let browser = Browser::of(&req, &svc);
+    let form = Params::parse_urlencoded(&body);
+    if !browser.csrf_ok(&svc, form.get("csrf")) {
+        return Err(super::csrf_failure(&svc, &browser));
+    }
+    let session = browser.session.clone();
+    let done = blocking(&svc, move |s| -> Result<Option<&'static str>, Infra> {
+        let Some(session) = sessions::current(s, session.as_deref())? else {
+            return Ok(None);
+        };
+        act(s, &session.sub, &form).map(Some)
+    })
+    .await?
+    .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
+    Ok(match done {
+        None => to_login(),
+        Some(done) if anchor.is_empty() => see_other(&format!("/account?done={done}")),
+        Some(done) => see_other(&format!("/account?done={done}#{anchor}")),
+    })
+}
+
+/// A remove-style form: an `id` of one of the citizen's own things, and an action on it.
 async fn account_action(
     req: HttpRequest,
     svc: web::Data<Services>,
@@ -102,31 +132,12 @@ async fn account_action(
     action: fn(&Services, &str, &str) -> Result<bool, Infra>,
     done: &'static str,
 ) -> Result<HttpResponse, WebError> {
-    let browser = Browser::of(&req, &svc);
-    let form = Params::parse_urlencoded(&body);
-    if !browser.csrf_ok(&svc, form.get("csrf")) {
-        return Err(super::csrf_failure(&svc, &browser));
-    }
-    let Some(id) = form.get("id").map(str::to_owned) else {
-        return Err(super::bad_form(&svc, &browser, "id"));
-    };
-    let session = browser.session.clone();
-    let acted = blocking(&svc, move |s| -> Result<Option<bool>, Infra> {
-        let Some(session) = sessions::current(s, session.as_deref())? else {
-            return Ok(None);
-        };
-        action(s, &session.sub, &id).map(Some)
+    account_form(req, svc, body, "", move |s, sub, form| {
+        // A missing id finds nothing of theirs.
+        let id = form.get("id").unwrap_or("");
+        Ok(if action(s, sub, id)? { done } else { "not_found" })
     })
-    .await?
-    .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
-    let location = match acted {
-        None => return Ok(to_login()),
-        Some(true) => format!("/account?done={done}"),
-        Some(false) => "/account?done=not_found".to_owned(),
-    };
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish())
+    .await
 }
 
 pub async fn remove_passkey(

@@ -1,4 +1,5 @@
 //! The account page's forms for licences, ratings and correction requests.
+use super::account::account_form;
 use super::{blocking, html};
 use crate::domain::params::Params;
 use crate::flows::corrections::{self};
@@ -10,38 +11,6 @@ use crate::web::browser::Browser;
 use crate::web::WebError;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-
-/// A form of the account page: CSRF, then `act` on the logged-in citizen with the form's
-/// fields, which says how it went (a `done` code); back to the account page at `anchor`.
-async fn account_form(
-    req: HttpRequest,
-    svc: web::Data<Services>,
-    body: web::Bytes,
-    anchor: &'static str,
-    act: fn(&Services, &str, &Params) -> Result<&'static str, Infra>,
-) -> Result<HttpResponse, WebError> {
-    let browser = Browser::of(&req, &svc);
-    let form = Params::parse_urlencoded(&body);
-    if !browser.csrf_ok(&svc, form.get("csrf")) {
-        return Err(super::csrf_failure(&svc, &browser));
-    }
-    let session = browser.session.clone();
-    let done = blocking(&svc, move |s| -> Result<Option<&'static str>, Infra> {
-        let Some(session) = sessions::current(s, session.as_deref())? else {
-            return Ok(None);
-        };
-        act(s, &session.sub, &form).map(Some)
-    })
-    .await?
-    .map_err(|e| WebError::infra(e, false, browser.lang(None)))?;
-    let location = match done {
-        None => "/login".to_owned(),
-        Some(done) => format!("/account?done={done}#{anchor}"),
-    };
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish())
-}
 
 fn rate(svc: &Services, sub: &str, form: &Params) -> Result<&'static str, Infra> {
     let client_id = form.get("id").unwrap_or("");
