@@ -135,7 +135,11 @@ async fn account_action(
     account_form(req, svc, body, "", move |s, sub, form| {
         // A missing id finds nothing of theirs.
         let id = form.get("id").unwrap_or("");
-        Ok(if action(s, sub, id)? { done } else { "not_found" })
+        Ok(if action(s, sub, id)? {
+            done
+        } else {
+            "not_found"
+        })
     })
     .await
 }
