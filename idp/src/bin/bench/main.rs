@@ -67,6 +67,10 @@ struct Args {
     /// Instead of the benchmark: a soak of SECONDS at 70% of the measured peak, mixed flows.
     #[arg(long, value_name = "SECONDS")]
     soak: Option<u64>,
+    /// Instead of the whole run: only these of the first table's scenarios, on a fresh server,
+    /// e.g. `--only client_credentials,code_flow` (for profiling; names as in `Scenario::parse`).
+    #[arg(long, value_delimiter = ',', value_name = "SCENARIO")]
+    only: Vec<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -76,6 +80,27 @@ enum Scenario {
     PasskeyLogin,
     QrLogin,
     HomeRouting,
+}
+
+impl Scenario {
+    const ALL: [Scenario; 5] = [
+        Scenario::ClientCredentials,
+        Scenario::CodeFlow,
+        Scenario::PasskeyLogin,
+        Scenario::QrLogin,
+        Scenario::HomeRouting,
+    ];
+
+    fn parse(name: &str) -> Option<Scenario> {
+        Some(match name {
+            "client_credentials" => Scenario::ClientCredentials,
+            "code_flow" => Scenario::CodeFlow,
+            "fingerprint" => Scenario::PasskeyLogin,
+            "qr" => Scenario::QrLogin,
+            "routing" => Scenario::HomeRouting,
+            _ => return None,
+        })
+    }
 }
 
 async fn run(
@@ -200,6 +225,34 @@ async fn run(
     }
 }
 
+/// `--only`: the named scenarios, one after another, and their table.
+async fn run_only(server: &Server, fixture: Arc<Fixture>, args: &Args, pid: u32) -> i32 {
+    let mut failed = false;
+    println!("| scenario | ops/s | p50 ms | p99 ms | errors | server CPU ms/op |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for name in &args.only {
+        let Some(scenario) = Scenario::parse(name) else {
+            eprintln!("idp-bench: unknown scenario {name} (client_credentials, code_flow, fingerprint, qr, routing)");
+            return 2;
+        };
+        if let Scenario::HomeRouting = scenario {
+            routing::import_upstreams(server, &fixture, args.upstreams);
+        }
+        let r = run(scenario, server, fixture.clone(), args, pid).await;
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {:.3} |",
+            r.name,
+            r.per_second(),
+            r.percentile(0.5),
+            r.percentile(0.99),
+            r.errors,
+            r.cpu_ms_per_op()
+        );
+        failed |= r.errors > 0 || r.ops == 0;
+    }
+    i32::from(failed)
+}
+
 /// Waits for the server's first 200 from /readyz.
 pub(crate) async fn wait_ready(server: &Server) {
     let http = http();
@@ -261,6 +314,9 @@ fn main() {
             return if passed { 0 } else { 1 };
         }
         let (idle_kib, _) = memory_kib(pid);
+        if !args.only.is_empty() {
+            return run_only(&server, Arc::new(fixture), &args, pid).await;
+        }
         // First, on the fresh server: N browsers each draw a code and wait on its status at the
         // QR events listener (where a deployment routes /qr/status); then N more on the main
         // server's own /qr/status, for the ratio.
@@ -271,13 +327,7 @@ fn main() {
             qr::waiting_browsers_memory(&server, &server.base, pid, waiting).await;
         let fixture = Arc::new(fixture);
         let mut results = Vec::new();
-        for scenario in [
-            Scenario::ClientCredentials,
-            Scenario::CodeFlow,
-            Scenario::PasskeyLogin,
-            Scenario::QrLogin,
-            Scenario::HomeRouting,
-        ] {
+        for scenario in Scenario::ALL {
             if let Scenario::HomeRouting = scenario {
                 routing::import_upstreams(&server, &fixture, args.upstreams);
             }
