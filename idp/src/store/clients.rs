@@ -118,15 +118,26 @@ impl Store {
         diesel::insert_into(clients::table)
             .values(row)
             .execute(&mut *self.conn()?)?;
+        self.client_cache.forget(&row.client_id);
         Ok(())
     }
 
+    /// The app, from the last second's cache (see `client_cache`) or the database.
     pub fn client(&self, client_id: &str) -> StoreResult<Option<ClientRow>> {
-        Ok(clients::table
+        let now = std::time::Instant::now();
+        if let Some(row) = self.client_cache.get(client_id, now) {
+            return Ok(Some(row));
+        }
+        let generation = self.client_cache.generation();
+        let row = clients::table
             .find(client_id)
             .select(ClientRow::as_select())
             .first(&mut *self.conn()?)
-            .optional()?)
+            .optional()?;
+        if let Some(row) = &row {
+            self.client_cache.put(generation, row, now);
+        }
+        Ok(row)
     }
 
     pub fn clients(&self) -> StoreResult<Vec<ClientRow>> {
@@ -151,6 +162,7 @@ impl Store {
                 clients::updated_at.eq(now),
             ))
             .execute(&mut *self.conn()?)?;
+        self.client_cache.forget(client_id);
         Ok(n == 1)
     }
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth_requests;
 pub mod citizen_data;
+pub mod client_cache;
 pub mod clients;
 pub mod connection;
 pub mod consents;
@@ -32,6 +33,7 @@ pub use error::{StoreError, StoreResult};
 #[derive(Clone)]
 pub struct Store {
     pool: DbPool,
+    client_cache: std::sync::Arc<client_cache::ClientCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -44,6 +46,7 @@ impl Store {
     pub fn open(url: &str, pool_size: u32) -> Result<Self, connection::DbSetupError> {
         Ok(Self {
             pool: connection::connect(url, pool_size)?,
+            client_cache: Default::default(),
         })
     }
 
