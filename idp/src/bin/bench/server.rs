@@ -47,16 +47,27 @@ pub fn idp(
     args: &[&str],
     stdin: Option<&str>,
 ) -> serde_json::Value {
-    try_idp(dir, db, args, stdin).unwrap_or_else(|| panic!("idp {args:?} failed"))
+    run_idp(dir, db, args, stdin).unwrap_or_else(|why| panic!("idp {args:?} failed: {why}"))
 }
 
-/// An `idp` command; None when it fails (what it said is on standard error).
+/// An `idp` command whose failure the caller expects (an account already there when a
+/// database is reused); None when it fails.
 pub fn try_idp(
     dir: &std::path::Path,
     db: &str,
     args: &[&str],
     stdin: Option<&str>,
 ) -> Option<serde_json::Value> {
+    run_idp(dir, db, args, stdin).ok()
+}
+
+/// An `idp` command: its JSON output, or what it said on standard error.
+fn run_idp(
+    dir: &std::path::Path,
+    db: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<serde_json::Value, String> {
     use std::io::Write;
     let mut child = Command::new(idp_binary())
         .args(args)
@@ -65,7 +76,7 @@ pub fn try_idp(
         .env("IDP_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("run idp (build it first: cargo build -p idp)");
     if let Some(text) = stdin {
@@ -77,9 +88,11 @@ pub fn try_idp(
             .unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    out.status
-        .success()
-        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
 }
 
 pub const ID_NUMBER: &str = "11010519491231002X";
