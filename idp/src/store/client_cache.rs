@@ -132,7 +132,7 @@ mod tests {
         for i in 0..=MAX_ENTRIES {
             cache.put(cache.generation(), &row(&format!("c{i}"), "approved"), t0);
         }
-        let len = cache.inner.lock().unwrap().rows.len();
+        let len = cache.inner.lock().expect("not poisoned").rows.len();
         assert!(len <= MAX_ENTRIES, "{len}");
     }
 }
