@@ -79,7 +79,12 @@ pub fn create(svc: &Services, new: NewUser) -> Result<String, CreateUserError> {
             return Err(CreateUserError::Phone);
         }
     }
-    let hash = password::hash(&new.password)?;
+    // On the hashing threads, whose working memory is bounded (flows/password_pool.rs).
+    let typed = zeroize::Zeroizing::new(new.password.clone());
+    let hash = svc
+        .passwords
+        .run(move || password::hash(&typed))
+        .ok_or(password::PasswordError::Hashing)??;
     let now = svc.now();
     let sub = keys::random_token(16);
     let lookup = id_lookup(svc, &id);
