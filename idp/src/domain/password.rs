@@ -21,28 +21,28 @@ thread_local! {
 fn hash_into(params: Params, password: &[u8], salt: &[u8], out: &mut [u8]) -> bool {
     let blocks = params.block_count();
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let mut compute = |work: &mut [Block]| {
+        argon2
+            .hash_password_into_with_memory(password, salt, out, work)
+            .is_ok()
+    };
     if blocks > our_params().block_count() {
         // A hash stored at larger parameters: its memory is not kept.
-        let mut work = vec![Block::default(); blocks];
-        return argon2
-            .hash_password_into_with_memory(password, salt, out, &mut work)
-            .is_ok();
+        return compute(&mut vec![Block::default(); blocks]);
     }
     WORK.with(|work| {
         let mut work = work.borrow_mut();
         if work.len() < blocks {
             *work = vec![Block::default(); blocks];
         }
-        argon2
-            .hash_password_into_with_memory(password, salt, out, &mut work[..blocks])
-            .is_ok()
+        compute(&mut work[..blocks])
     })
 }
 
 pub const MIN_LENGTH: usize = 8;
+pub const MAX_LENGTH: usize = 256;
 /// The most memory a stored hash may ask of a verification (256 MiB).
 const MAX_STORED_M_KIB: u32 = 262_144;
-pub const MAX_LENGTH: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
@@ -175,7 +175,7 @@ mod tests {
             .expect("hash")
             .to_string();
         assert!(verify("correct horse battery", Some(&older)));
-        // Argon2i and Argon2d strings, a truncated string and garbage never match.
+        // An Argon2i string, a truncated string and garbage never match.
         let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, our_params())
             .hash_password(b"correct horse battery", &salt)
             .expect("hash")
