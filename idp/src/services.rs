@@ -123,7 +123,7 @@ impl Services {
                 .and_then(|text| LicenceTypes::with_operator_file(&text).map_err(|e| e.to_string()))
                 .map_err(|e| StartError::LicenceTypes(format!("{}: {e}", path.display())))?,
         };
-        let store = Store::open(&config.database_url, config.pool_size)?;
+        let store = Store::open(&config.database_url, config.connections())?;
         store.migrate()?;
         let kek = load_kek(&config)?;
         let secrets = Secrets::derive(&kek);

@@ -64,10 +64,6 @@ impl Store {
             .execute(&mut *conn)?;
         n += diesel::delete(auth_requests::table.filter(auth_requests::expires_at.lt(now)))
             .execute(&mut *conn)?;
-        n += self.purge_ceremonies(now)?;
-        n += self.purge_device_codes(now)?;
-        n += self.purge_qr_logins(now)?;
-        n += self.purge_credential_offers(now)?;
         n += diesel::delete(sessions::table.filter(sessions::expires_at.lt(now)))
             .execute(&mut *conn)?;
         n += diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now)))
@@ -79,6 +75,13 @@ impl Store {
                 .filter(grants::code_expires_at.lt(now - 86_400)),
         )
         .execute(&mut *conn)?;
+        // These take a connection of their own: this one goes back first, so that a pool of
+        // one (or a pool whose other connections are all busy) cannot wait on itself.
+        drop(conn);
+        n += self.purge_ceremonies(now)?;
+        n += self.purge_device_codes(now)?;
+        n += self.purge_qr_logins(now)?;
+        n += self.purge_credential_offers(now)?;
         Ok(n)
     }
 }

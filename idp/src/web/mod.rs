@@ -60,7 +60,9 @@ pub fn server(svc: Shared, listener: TcpListener) -> std::io::Result<actix_web::
             .unwrap_or(2),
         n => n,
     };
-    let svc_pool_size = svc.config.pool_size as usize;
+    // At least as many as PostgreSQL's default pool: SQLite's small pool does not make the
+    // waits that happen off the database (a password hash, the audit commit) any fewer.
+    let svc_pool_size = svc.config.connections().max(16) as usize;
     let server = HttpServer::new(move || {
         App::new()
             .wrap(framework_errors::handlers())
