@@ -80,6 +80,8 @@ enum Scenario {
     PasskeyLogin,
     QrLogin,
     HomeRouting,
+    /// Only with `--only` (the full run measures it side by side, in `compare`).
+    PasswordLogin,
 }
 
 impl Scenario {
@@ -98,6 +100,7 @@ impl Scenario {
             "fingerprint" => Scenario::PasskeyLogin,
             "qr" => Scenario::QrLogin,
             "routing" => Scenario::HomeRouting,
+            "password" => Scenario::PasswordLogin,
             _ => return None,
         })
     }
@@ -149,6 +152,18 @@ async fn run(
             ));
         }
     }
+    // One citizen per client: concurrent logins to one account would (rightly) lock it.
+    let mut citizens = Vec::new();
+    if let Scenario::PasswordLogin = scenario {
+        for id in crate::server::more_citizens(server, &f, args.concurrency) {
+            // The first login consents to the app, so each measured login is the password alone.
+            crate::flows::log_in_as(&http, &server.base, &f, &id)
+                .await
+                .expect("a first login");
+            citizens.push(id);
+        }
+    }
+    let mut citizens = citizens.into_iter();
     let upstreams = args.upstreams;
     let mut routers = routers.into_iter();
     let mut phones = phones.into_iter();
@@ -171,6 +186,7 @@ async fn run(
         let server_ref = server_ref.clone();
         let mut qr_browser = qr::QrBrowser::default();
         let mut router = routers.next().flatten();
+        let citizen = citizens.next();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while !stop.load(Ordering::Relaxed) {
@@ -189,6 +205,12 @@ async fn run(
                     },
                     (Scenario::HomeRouting, _) => match router.as_mut() {
                         Some(b) => routing::route(&http, &base, b, upstreams).await,
+                        None => false,
+                    },
+                    (Scenario::PasswordLogin, _) => match &citizen {
+                        Some(id) => crate::flows::log_in_as(&http, &base, &f, id)
+                            .await
+                            .is_some(),
                         None => false,
                     },
                 };
@@ -216,6 +238,7 @@ async fn run(
             Scenario::PasskeyLogin => "fingerprint login (start + finish)".into(),
             Scenario::QrLogin => "QR login (draw, scan, approve, collect)".into(),
             Scenario::HomeRouting => format!("home routing ({} upstreams)", args.upstreams),
+            Scenario::PasswordLogin => "password login (page, form, session)".into(),
         },
         ops: latencies_us.len() as u64,
         errors: errors.load(Ordering::Relaxed),
@@ -232,7 +255,7 @@ async fn run_only(server: &Server, fixture: Arc<Fixture>, args: &Args, pid: u32)
     println!("|---|---:|---:|---:|---:|---:|");
     for name in &args.only {
         let Some(scenario) = Scenario::parse(name) else {
-            eprintln!("idp-bench: unknown scenario {name} (client_credentials, code_flow, fingerprint, qr, routing)");
+            eprintln!("idp-bench: unknown scenario {name} (client_credentials, code_flow, fingerprint, qr, routing, password)");
             return 2;
         };
         if let Scenario::HomeRouting = scenario {
