@@ -5,6 +5,7 @@ use crate::flows::{client_credentials, code_flow, http, log_in, Session};
 use crate::limits::{Crypto, Limits};
 use crate::load::{measure, Outcome};
 use crate::server::{memory_kib, Fixture, Server};
+use crate::wire::Wire;
 use crate::{reference, tokens};
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,17 +44,15 @@ pub async fn ours(server: &Server, f: &Arc<Fixture>, s: &Settings) -> Vec<Outcom
     let pid = server.child.id();
     let (n, d, base) = (s.concurrency, s.duration, server.base.clone());
     let mut out = Vec::new();
-    let states: Vec<_> = (0..n)
-        .map(|_| (http.clone(), base.clone(), f.clone()))
-        .collect();
+    let states: Vec<_> = (0..n).map(|_| (Wire::new(&base), f.clone())).collect();
     out.push(
         measure(
             "client_credentials token",
             states,
             d,
             pid,
-            |st| async move {
-                let ok = client_credentials(&st.0, &st.1, &st.2).await;
+            |mut st| async move {
+                let ok = client_credentials(&mut st.0, &st.1).await;
                 (st, ok)
             },
         )
@@ -62,7 +61,7 @@ pub async fn ours(server: &Server, f: &Arc<Fixture>, s: &Settings) -> Vec<Outcom
     let logged_in = sessions(&http, server, f, n).await;
     let states: Vec<_> = logged_in
         .iter()
-        .map(|sess| (http.clone(), base.clone(), f.clone(), sess.clone()))
+        .map(|sess| (Wire::new(&base), f.clone(), sess.clone()))
         .collect();
     out.push(
         measure(
@@ -70,8 +69,8 @@ pub async fn ours(server: &Server, f: &Arc<Fixture>, s: &Settings) -> Vec<Outcom
             states,
             d,
             pid,
-            |st| async move {
-                let ok = code_flow(&st.0, &st.1, &st.2, &st.3).await;
+            |mut st| async move {
+                let ok = code_flow(&mut st.0, &st.1, &st.2).await;
                 (st, ok)
             },
         )
@@ -110,15 +109,20 @@ pub async fn ours(server: &Server, f: &Arc<Fixture>, s: &Settings) -> Vec<Outcom
                 .expect("an offline_access authorization"),
         );
     }
-    let token_url = format!("{base}/token");
     let states: Vec<_> = refresh_tokens
         .iter()
-        .map(|t| (http.clone(), token_url.clone(), f.clone(), t.clone()))
+        .map(|t| (Wire::new(&base), f.clone(), t.clone()))
         .collect();
     out.push(
         measure("refresh (rotating)", states, d, pid, |mut st| async move {
-            let ok =
-                tokens::refresh_at(&st.0, &st.1, &st.2.client_id, &st.2.secret, &mut st.3).await;
+            let ok = tokens::refresh_at(
+                &mut st.0,
+                "/token",
+                &st.1.client_id,
+                &st.1.secret,
+                &mut st.2,
+            )
+            .await;
             (st, ok)
         })
         .await,
@@ -132,10 +136,9 @@ pub async fn ours(server: &Server, f: &Arc<Fixture>, s: &Settings) -> Vec<Outcom
                 .expect("a refresh token"),
         );
     }
-    let url = format!("{base}/introspect");
     let states: Vec<_> = live
         .iter()
-        .map(|t| (http.clone(), url.clone(), f.clone(), t.clone()))
+        .map(|t| (Wire::new(&base), f.clone(), t.clone()))
         .collect();
     out.push(
         measure(
@@ -143,9 +146,15 @@ pub async fn ours(server: &Server, f: &Arc<Fixture>, s: &Settings) -> Vec<Outcom
             states,
             d,
             pid,
-            |st| async move {
-                let ok =
-                    tokens::introspect_at(&st.0, &st.1, &st.2.client_id, &st.2.secret, &st.3).await;
+            |mut st| async move {
+                let ok = tokens::introspect_at(
+                    &mut st.0,
+                    "/introspect",
+                    &st.1.client_id,
+                    &st.1.secret,
+                    &st.2,
+                )
+                .await;
                 (st, ok)
             },
         )
@@ -163,16 +172,16 @@ async fn theirs(s: &Settings) -> Result<(Vec<Option<Outcome>>, u64), String> {
     let node = reference::start(false)?;
     let pid = node.child.id();
     let base = node.base.clone();
-    let states: Vec<_> = (0..n).map(|_| (http.clone(), base.clone())).collect();
+    let states: Vec<_> = (0..n).map(|_| Wire::new(&base)).collect();
     out.push(Some(
         measure(
             "client_credentials token",
             states,
             d,
             pid,
-            |st| async move {
-                let ok = reference::client_credentials(&st.0, &st.1).await;
-                (st, ok)
+            |mut wire| async move {
+                let ok = reference::client_credentials(&mut wire).await;
+                (wire, ok)
             },
         )
         .await,
@@ -182,7 +191,7 @@ async fn theirs(s: &Settings) -> Result<(Vec<Option<Outcome>>, u64), String> {
         let sess = reference::log_in(&http, &base)
             .await
             .ok_or("log in at oidc-provider")?;
-        states.push((http.clone(), base.clone(), Arc::new(sess)));
+        states.push((Wire::new(&base), Arc::new(sess)));
     }
     out.push(Some(
         measure(
@@ -190,8 +199,8 @@ async fn theirs(s: &Settings) -> Result<(Vec<Option<Outcome>>, u64), String> {
             states,
             d,
             pid,
-            |st| async move {
-                let ok = reference::code_flow(&st.0, &st.1, &st.2).await;
+            |mut st| async move {
+                let ok = reference::code_flow(&mut st.0, &st.1).await;
                 (st, ok)
             },
         )
@@ -215,11 +224,11 @@ async fn theirs(s: &Settings) -> Result<(Vec<Option<Outcome>>, u64), String> {
     }
     let states: Vec<_> = tokens
         .iter()
-        .map(|t| (http.clone(), base.clone(), t.clone()))
+        .map(|t| (Wire::new(&base), t.clone()))
         .collect();
     out.push(Some(
         measure("refresh (rotating)", states, d, pid, |mut st| async move {
-            let ok = reference::refresh(&st.0, &st.1, &mut st.2).await;
+            let ok = reference::refresh(&mut st.0, &mut st.1).await;
             (st, ok)
         })
         .await,
@@ -234,18 +243,15 @@ async fn theirs(s: &Settings) -> Result<(Vec<Option<Outcome>>, u64), String> {
                 .ok_or("no refresh token from oidc-provider")?,
         );
     }
-    let states: Vec<_> = live
-        .iter()
-        .map(|t| (http.clone(), base.clone(), t.clone()))
-        .collect();
+    let states: Vec<_> = live.iter().map(|t| (Wire::new(&base), t.clone())).collect();
     out.push(Some(
         measure(
             "introspection (refresh token)",
             states,
             d,
             pid,
-            |st| async move {
-                let ok = reference::introspect(&st.0, &st.1, &st.2).await;
+            |mut st| async move {
+                let ok = reference::introspect(&mut st.0, &st.1).await;
                 (st, ok)
             },
         )

@@ -1,6 +1,7 @@
 //! The browser-side flows the load generator performs: client_credentials, a password login
 //! through the real pages, and a complete code flow on an existing session.
 use crate::server::{Fixture, ID_NUMBER, PASSWORD, REDIRECT};
+use crate::wire::Wire;
 
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -10,14 +11,14 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
-pub async fn client_credentials(http: &reqwest::Client, base: &str, f: &Fixture) -> bool {
-    let resp = http
-        .post(format!("{base}/token"))
-        .basic_auth(&f.client_id, Some(&f.secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "api.read")])
-        .send()
-        .await;
-    ok_body(resp).await
+pub async fn client_credentials(wire: &mut Wire, f: &Fixture) -> bool {
+    wire.post_form(
+        "/token",
+        (&f.client_id, &f.secret),
+        &[("grant_type", "client_credentials"), ("scope", "api.read")],
+    )
+    .await
+    .is_some_and(|r| r.status == 200 && r.json().is_some_and(|t| t["access_token"].is_string()))
 }
 
 pub async fn ok_body(resp: reqwest::Result<reqwest::Response>) -> bool {
@@ -145,37 +146,37 @@ pub async fn log_in_as(
 }
 
 /// One complete code flow on an existing session: authorize -> code -> token exchange.
-pub async fn code_flow(http: &reqwest::Client, base: &str, f: &Fixture, s: &Session) -> bool {
+pub async fn code_flow(wire: &mut Wire, f: &Fixture, s: &Session) -> bool {
     let verifier = keys::random_token(32);
     let challenge = idp::domain::pkce::s256(&verifier);
-    let Ok(r) = http
-        .get(authorize_url(base, f, &challenge))
-        .header("cookie", &s.cookies)
-        .send()
+    let Some(r) = wire
+        .get(&authorize_url("", f, &challenge), Some(&s.cookies))
         .await
     else {
         return false;
     };
-    let Some(location) = r.headers().get("location").and_then(|l| l.to_str().ok()) else {
+    let Some(code) = r.location.as_deref().and_then(code_of) else {
         return false;
     };
-    let Some(code) = url::Url::parse(location).ok().and_then(|u| {
-        u.query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-    }) else {
-        return false;
-    };
-    let resp = http
-        .post(format!("{base}/token"))
-        .basic_auth(&f.client_id, Some(&f.secret))
-        .form(&[
+    wire.post_form(
+        "/token",
+        (&f.client_id, &f.secret),
+        &[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("redirect_uri", REDIRECT),
             ("code_verifier", &verifier),
-        ])
-        .send()
-        .await;
-    ok_body(resp).await
+        ],
+    )
+    .await
+    .is_some_and(|r| r.status == 200 && r.json().is_some_and(|t| t["id_token"].is_string()))
+}
+
+/// The `code` of a redirect back to the app.
+pub fn code_of(location: &str) -> Option<String> {
+    url::Url::parse(location).ok().and_then(|u| {
+        u.query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+    })
 }

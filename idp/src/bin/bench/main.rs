@@ -26,6 +26,7 @@ mod scale;
 mod server;
 mod soak;
 mod tokens;
+mod wire;
 
 use flows::{client_credentials, code_flow, http, log_in};
 use load::Outcome;
@@ -34,6 +35,7 @@ use server::{cpu_seconds, memory_kib, start_server, Fixture, Server};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wire::Wire;
 
 #[derive(Debug, Parser)]
 #[command(about = "Load generator and benchmark for idp")]
@@ -187,13 +189,14 @@ async fn run(
         let mut qr_browser = qr::QrBrowser::default();
         let mut router = routers.next().flatten();
         let citizen = citizens.next();
+        let mut wire = Wire::new(&base);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let t = Instant::now();
                 let ok = match (scenario, &session) {
-                    (Scenario::ClientCredentials, _) => client_credentials(&http, &base, &f).await,
-                    (Scenario::CodeFlow, Some(s)) => code_flow(&http, &base, &f, s).await,
+                    (Scenario::ClientCredentials, _) => client_credentials(&mut wire, &f).await,
+                    (Scenario::CodeFlow, Some(s)) => code_flow(&mut wire, &f, s).await,
                     (Scenario::CodeFlow, None) => false,
                     (Scenario::PasskeyLogin, _) => match phone.as_mut() {
                         Some(p) => passkey_login(&http, &base, p).await,

@@ -2,8 +2,9 @@
 //! `bench/oidc-provider/` and driven by the same load generator, for side-by-side figures.
 //! Its flows differ from ours only where its protocol surface does: `/auth` instead of
 //! `/authorize`, its own login page (one form post, the grant recorded with it), 303s.
-use crate::flows::{collect_cookies, ok_body};
+use crate::flows::{code_of, collect_cookies};
 use crate::server::REDIRECT;
+use crate::wire::Wire;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -74,14 +75,14 @@ pub fn start(refresh_tokens: bool) -> Result<Reference, String> {
     })
 }
 
-pub async fn client_credentials(http: &reqwest::Client, base: &str) -> bool {
-    let resp = http
-        .post(format!("{base}/token"))
-        .basic_auth(CLIENT_ID, Some(SECRET))
-        .form(&[("grant_type", "client_credentials"), ("scope", "api.read")])
-        .send()
-        .await;
-    ok_body(resp).await
+pub async fn client_credentials(wire: &mut Wire) -> bool {
+    wire.post_form(
+        "/token",
+        (CLIENT_ID, SECRET),
+        &[("grant_type", "client_credentials"), ("scope", "api.read")],
+    )
+    .await
+    .is_some_and(|r| r.status == 200 && r.json().is_some_and(|t| t["access_token"].is_string()))
 }
 
 fn auth_url(base: &str, challenge: &str) -> String {
@@ -94,14 +95,6 @@ fn location(r: &reqwest::Response) -> Option<String> {
         .to_str()
         .ok()
         .map(str::to_owned)
-}
-
-fn code_of(location: &str) -> Option<String> {
-    url::Url::parse(location).ok().and_then(|u| {
-        u.query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-    })
 }
 
 fn cookie_header(jar: &[(String, String)]) -> String {
@@ -186,35 +179,40 @@ pub async fn log_in(http: &reqwest::Client, base: &str) -> Option<RefSession> {
 }
 
 /// One complete code flow on the session: /auth -> code -> token exchange.
-pub async fn code_flow(http: &reqwest::Client, base: &str, s: &RefSession) -> bool {
+pub async fn code_flow(wire: &mut Wire, s: &RefSession) -> bool {
     let verifier = keys::random_token(32);
-    let Ok(r) = http
-        .get(auth_url(base, &idp::domain::pkce::s256(&verifier)))
-        .header("cookie", &s.cookies)
-        .send()
+    let Some(r) = wire
+        .get(
+            &auth_url("", &idp::domain::pkce::s256(&verifier)),
+            Some(&s.cookies),
+        )
         .await
     else {
         return false;
     };
-    let Some(code) = location(&r).as_deref().and_then(code_of) else {
+    let Some(code) = r.location.as_deref().and_then(code_of) else {
         return false;
     };
-    redeem(http, base, &code, &verifier).await.is_some()
+    wire.post_form(
+        "/token",
+        (CLIENT_ID, SECRET),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await
+    .is_some_and(|r| r.status == 200 && r.json().is_some_and(|t| t["id_token"].is_string()))
 }
 
 /// A refresh, keeping the rotated token.
-pub async fn refresh(http: &reqwest::Client, base: &str, token: &mut String) -> bool {
-    crate::tokens::refresh_at(http, &format!("{base}/token"), CLIENT_ID, SECRET, token).await
+pub async fn refresh(wire: &mut Wire, token: &mut String) -> bool {
+    crate::tokens::refresh_at(wire, "/token", CLIENT_ID, SECRET, token).await
 }
 
 /// Introspection of the client's own refresh token (it cannot introspect its JWT access tokens).
-pub async fn introspect(http: &reqwest::Client, base: &str, token: &str) -> bool {
-    crate::tokens::introspect_at(
-        http,
-        &format!("{base}/token/introspection"),
-        CLIENT_ID,
-        SECRET,
-        token,
-    )
-    .await
+pub async fn introspect(wire: &mut Wire, token: &str) -> bool {
+    crate::tokens::introspect_at(wire, "/token/introspection", CLIENT_ID, SECRET, token).await
 }

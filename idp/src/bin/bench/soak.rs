@@ -6,6 +6,7 @@ use crate::flows::{client_credentials, code_flow, http, log_in, Session};
 use crate::passkey::{bind_phone, passkey_login, Phone};
 use crate::qr::{self, AppPhone, QrBrowser};
 use crate::server::{memory_kib, Fixture, Server};
+use crate::wire::Wire;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,6 +20,7 @@ const APP_RENEW_AFTER: Duration = Duration::from_secs(480);
 
 /// One virtual client: everything it needs for each kind of flow in the mix.
 struct Client {
+    wire: Wire,
     session: Session,
     phone: Phone,
     app: AppPhone,
@@ -49,8 +51,8 @@ async fn one_op(
 ) -> bool {
     // The mix: per 10 operations, 4 tokens, 3 code flows, 2 fingerprint logins, 1 QR login.
     match n % 10 {
-        0 | 3 | 6 | 8 => client_credentials(http, &server.base, f).await,
-        1 | 4 | 7 => code_flow(http, &server.base, f, &c.session).await,
+        0 | 3 | 6 | 8 => client_credentials(&mut c.wire, f).await,
+        1 | 4 | 7 => code_flow(&mut c.wire, f, &c.session).await,
         2 | 5 => passkey_login(http, &server.base, &mut c.phone).await,
         _ => qr::qr_login(http, server, &mut c.qr_browser, &c.app).await,
     }
@@ -223,6 +225,7 @@ pub async fn soak(server: &Server, f: Arc<Fixture>, seconds: u64, concurrency: u
             .await
             .expect("log the app in");
         clients.push(Client {
+            wire: Wire::new(&server.base),
             session,
             phone,
             app,

@@ -2,31 +2,29 @@
 //! same requests at idp and at the reference provider.
 use crate::flows::{authorize_url_with, collect_cookies, hidden, Session};
 use crate::server::{Fixture, REDIRECT};
+use crate::wire::Wire;
 
-/// `grant_type=refresh_token` at `token_url`; the rotated token replaces `token`.
+/// `grant_type=refresh_token` at `token_path`; the rotated token replaces `token`.
 pub async fn refresh_at(
-    http: &reqwest::Client,
-    token_url: &str,
+    wire: &mut Wire,
+    token_path: &str,
     client_id: &str,
     secret: &str,
     token: &mut String,
 ) -> bool {
-    let Ok(r) = http
-        .post(token_url)
-        .basic_auth(client_id, Some(secret))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", token.as_str()),
-        ])
-        .send()
+    let Some(body) = wire
+        .post_form(
+            token_path,
+            (client_id, secret),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token.as_str()),
+            ],
+        )
         .await
+        .filter(|r| r.status == 200)
+        .and_then(|r| r.json())
     else {
-        return false;
-    };
-    if r.status() != 200 {
-        return false;
-    }
-    let Ok(body) = r.json::<serde_json::Value>().await else {
         return false;
     };
     match body["refresh_token"].as_str() {
@@ -40,25 +38,19 @@ pub async fn refresh_at(
 
 /// RFC 7662 introspection of a refresh token: must answer `active: true`.
 pub async fn introspect_at(
-    http: &reqwest::Client,
-    url: &str,
+    wire: &mut Wire,
+    path: &str,
     client_id: &str,
     secret: &str,
     token: &str,
 ) -> bool {
-    let Ok(r) = http
-        .post(url)
-        .basic_auth(client_id, Some(secret))
-        .form(&[("token", token), ("token_type_hint", "refresh_token")])
-        .send()
-        .await
-    else {
-        return false;
-    };
-    r.status() == 200
-        && r.json::<serde_json::Value>()
-            .await
-            .is_ok_and(|v| v["active"] == true)
+    wire.post_form(
+        path,
+        (client_id, secret),
+        &[("token", token), ("token_type_hint", "refresh_token")],
+    )
+    .await
+    .is_some_and(|r| r.status == 200 && r.json().is_some_and(|v| v["active"] == true))
 }
 
 /// An `offline_access` authorization on the session (consent page included the first time):
