@@ -158,14 +158,24 @@ pub async fn code_flow(wire: &mut Wire, f: &Fixture, s: &Session) -> bool {
     let Some(code) = r.location.as_deref().and_then(code_of) else {
         return false;
     };
+    redeem_code(wire, (&f.client_id, &f.secret), &code, &verifier).await
+}
+
+/// The code exchange at `/token` of either provider: must answer with an ID token.
+pub async fn redeem_code(
+    wire: &mut Wire,
+    client: (&str, &str),
+    code: &str,
+    verifier: &str,
+) -> bool {
     wire.post_form(
         "/token",
-        (&f.client_id, &f.secret),
+        client,
         &[
             ("grant_type", "authorization_code"),
-            ("code", &code),
+            ("code", code),
             ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
+            ("code_verifier", verifier),
         ],
     )
     .await

@@ -2,7 +2,7 @@
 //! `bench/oidc-provider/` and driven by the same load generator, for side-by-side figures.
 //! Its flows differ from ours only where its protocol surface does: `/auth` instead of
 //! `/authorize`, its own login page (one form post, the grant recorded with it), 303s.
-use crate::flows::{code_of, collect_cookies};
+use crate::flows::{code_of, collect_cookies, redeem_code};
 use crate::server::REDIRECT;
 use crate::wire::Wire;
 use std::io::{BufRead, BufReader};
@@ -193,18 +193,7 @@ pub async fn code_flow(wire: &mut Wire, s: &RefSession) -> bool {
     let Some(code) = r.location.as_deref().and_then(code_of) else {
         return false;
     };
-    wire.post_form(
-        "/token",
-        (CLIENT_ID, SECRET),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await
-    .is_some_and(|r| r.status == 200 && r.json().is_some_and(|t| t["id_token"].is_string()))
+    redeem_code(wire, (CLIENT_ID, SECRET), &code, &verifier).await
 }
 
 /// A refresh, keeping the rotated token.
