@@ -6,6 +6,7 @@ mod common;
 use common::browser::{Browser, Page};
 use common::flow;
 use common::{id_number, TestServer, PASSWORD};
+use idp::domain::throttle::Counter;
 
 async fn try_login(browser: &Browser, user: &str, password: &str) -> Page {
     flow::login(browser, user, password).await
@@ -149,4 +150,65 @@ async fn the_account_lock_holds_whichever_login_name_is_used() {
     let by_phone = try_login(&browser, "13800138000", PASSWORD).await;
     assert_eq!(by_phone.status, 429, "the account is locked, not the name");
     server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_success_wipes_the_accounts_failures() {
+    let server = TestServer::start().await;
+    let citizen = id_number(33, 52);
+    server.user(&citizen, PASSWORD).await;
+    let browser = Browser::new(&server.base);
+    for round in 0..2 {
+        for _ in 0..4 {
+            assert_eq!(
+                try_login(&browser, &citizen, "wrong!wrong").await.status,
+                401
+            );
+        }
+        assert_eq!(
+            try_login(&browser, &citizen, PASSWORD).await.status,
+            303,
+            "round {round}: four failures and a success never add up to a lock"
+        );
+    }
+    server.stop().await;
+}
+
+/// Guesses arriving at once, each on a connection of its own, must all be counted; under
+/// PostgreSQL's READ COMMITTED two of them could otherwise read the same count.
+async fn parallel_guesses_all_count(server: TestServer) {
+    let counted = server
+        .with(|svc| {
+            std::thread::scope(|s| {
+                for _ in 0..8 {
+                    s.spawn(|| {
+                        for _ in 0..10 {
+                            svc.store
+                                .update_throttle_counters(&["acct:race", "ip:192.0.2.1"], |_, c| {
+                                    Some(Counter {
+                                        failures: c.failures + 1,
+                                        ..c
+                                    })
+                                })
+                                .unwrap();
+                        }
+                    });
+                }
+            });
+            ["acct:race", "ip:192.0.2.1"].map(|k| svc.store.throttle_counter(k).unwrap().failures)
+        })
+        .await;
+    assert_eq!(counted, [80, 80]);
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn parallel_guesses_all_count_on_sqlite() {
+    parallel_guesses_all_count(TestServer::start().await).await;
+}
+
+#[actix_web::test]
+async fn parallel_guesses_all_count_on_postgresql() {
+    parallel_guesses_all_count(TestServer::start_on_host_with_postgres("127.0.0.1", |_| {}).await)
+        .await;
 }

@@ -270,15 +270,15 @@ pub fn guessing_locked(svc: &Services, who: Guesser<'_>) -> Result<bool, Infra> 
 /// Counts a wrong user code against the guesser.
 pub fn count_wrong_guess(svc: &Services, who: Guesser<'_>) -> Result<(), Infra> {
     let now = svc.now();
-    for key in who.keys() {
-        svc.store.update_throttle_counter(&key, |c| {
-            if throttle::PER_IP.is_locked(&c, now) {
-                c
-            } else {
-                throttle::PER_IP.record_failure(c, now)
-            }
-        })?;
-    }
+    let owned = who.keys();
+    let keys: Vec<&str> = owned.iter().map(String::as_str).collect();
+    svc.store.update_throttle_counters(&keys, |_, c| {
+        Some(if throttle::PER_IP.is_locked(&c, now) {
+            c
+        } else {
+            throttle::PER_IP.record_failure(c, now)
+        })
+    })?;
     Ok(())
 }
 

@@ -52,27 +52,21 @@ pub fn with_password(
         None => format!("acct:{pseudonym}"),
     };
     let ip_key = format!("ip:{}", attempt.client_ip);
-    // Each attempt is counted as a failure *before* the password is checked, in one write
-    // transaction per counter: parallel guesses cannot all slip past the check. A success
-    // takes its count back below.
-    let mut acct_locked = false;
-    svc.store.update_throttle_counter(&acct_key, |c| {
-        acct_locked = throttle::PER_ACCOUNT.is_locked(&c, now);
-        if acct_locked {
-            c
-        } else {
-            throttle::PER_ACCOUNT.record_failure(c, now)
-        }
-    })?;
-    let mut ip_locked = false;
-    svc.store.update_throttle_counter(&ip_key, |c| {
-        ip_locked = throttle::PER_IP.is_locked(&c, now);
-        if ip_locked {
-            c
-        } else {
-            throttle::PER_IP.record_failure(c, now)
-        }
-    })?;
+    // Each attempt is counted as a failure *before* the password is checked, in a write
+    // transaction: parallel guesses cannot all slip past the check. A success takes its count
+    // back below.
+    let policies = [throttle::PER_ACCOUNT, throttle::PER_IP];
+    let mut locked = [false; 2];
+    svc.store
+        .update_throttle_counters(&[&acct_key, &ip_key], |i, c| {
+            locked[i] = policies[i].is_locked(&c, now);
+            Some(if locked[i] {
+                c
+            } else {
+                policies[i].record_failure(c, now)
+            })
+        })?;
+    let [acct_locked, ip_locked] = locked;
     if acct_locked || ip_locked {
         svc.audit.append(AuditEvent::new(
             "login.throttled",
@@ -100,9 +94,11 @@ pub fn with_password(
             return Ok(Err(LoginFailure::WrongCredentials));
         }
     };
-    svc.store.clear_throttle(&acct_key)?;
+    // The account's counter goes; the address keeps its other failures.
     svc.store
-        .update_throttle_counter(&ip_key, |c| throttle::PER_IP.forgive_one(c))?;
+        .update_throttle_counters(&[&acct_key, &ip_key], |i, c| {
+            (i == 1).then(|| throttle::PER_IP.forgive_one(c))
+        })?;
     let (cookie, session) = sessions::start(svc, &user.sub, ACR_PASSWORD, &["pwd"])?;
     // The app this login serves, for the citizen's login history.
     let mut app = None;

@@ -1,81 +1,104 @@
-use super::connection::write_transaction;
+use super::connection::{write_transaction, AnyConnection};
 use super::schema::throttle;
 use super::{Store, StoreResult};
 use crate::domain::throttle::Counter;
 use diesel::prelude::*;
 
+type CounterRow = (i32, i64, Option<i64>);
+
+const COUNTER_COLUMNS: (
+    throttle::failures,
+    throttle::window_start,
+    throttle::locked_until,
+) = (
+    throttle::failures,
+    throttle::window_start,
+    throttle::locked_until,
+);
+
+fn counter((failures, window_start, locked_until): CounterRow) -> Counter {
+    Counter {
+        failures,
+        window_start,
+        locked_until,
+    }
+}
+
 impl Store {
     /// One counter as it stands (a read: for checks that count nothing).
     pub fn throttle_counter(&self, key: &str) -> StoreResult<Counter> {
-        let row: Option<(i32, i64, Option<i64>)> = throttle::table
+        let row: Option<CounterRow> = throttle::table
             .find(key)
-            .select((
-                throttle::failures,
-                throttle::window_start,
-                throttle::locked_until,
-            ))
+            .select(COUNTER_COLUMNS)
             .first(&mut *self.conn()?)
             .optional()?;
-        Ok(row
-            .map(|(failures, window_start, locked_until)| Counter {
-                failures,
-                window_start,
-                locked_until,
-            })
-            .unwrap_or_default())
+        Ok(row.map(counter).unwrap_or_default())
     }
 
-    /// Read-modify-write of one counter in a write transaction, so parallel guesses all count.
-    pub fn update_throttle_counter(
+    /// Read-modify-write of several counters in one write transaction, so parallel guesses all
+    /// count and a login pays one commit for its account and its address together.
+    /// `next(i, counter)` is the new value of the counter of `keys[i]`; None deletes it.
+    pub fn update_throttle_counters(
         &self,
-        key: &str,
-        next: impl FnOnce(Counter) -> Counter,
-    ) -> StoreResult<Counter> {
+        keys: &[&str],
+        mut next: impl FnMut(usize, Counter) -> Option<Counter>,
+    ) -> StoreResult<()> {
         let mut conn = self.conn()?;
-        let counter = write_transaction(&mut conn, |conn| {
-            let row: Option<(i32, i64, Option<i64>)> = throttle::table
-                .find(key)
-                .select((
-                    throttle::failures,
-                    throttle::window_start,
-                    throttle::locked_until,
-                ))
-                .first(conn)
-                .optional()?;
-            let exists = row.is_some();
-            let current = row
-                .map(|(failures, window_start, locked_until)| Counter {
-                    failures,
-                    window_start,
-                    locked_until,
-                })
-                .unwrap_or_default();
-            let c = next(current);
-            if exists {
-                diesel::update(throttle::table.find(key))
-                    .set((
-                        throttle::failures.eq(c.failures),
-                        throttle::window_start.eq(c.window_start),
-                        throttle::locked_until.eq(c.locked_until),
-                    ))
-                    .execute(conn)?;
-            } else {
-                diesel::insert_into(throttle::table)
-                    .values((
-                        throttle::key.eq(key),
-                        throttle::failures.eq(c.failures),
-                        throttle::window_start.eq(c.window_start),
-                        throttle::locked_until.eq(c.locked_until),
-                    ))
-                    .execute(conn)?;
+        write_transaction(&mut conn, |conn| {
+            for (i, key) in keys.iter().enumerate() {
+                let row = read_for_update(conn, key)?;
+                let exists = row.is_some();
+                let current = row.map(counter).unwrap_or_default();
+                match (next(i, current), exists) {
+                    (Some(c), true) => {
+                        diesel::update(throttle::table.find(key))
+                            .set((
+                                throttle::failures.eq(c.failures),
+                                throttle::window_start.eq(c.window_start),
+                                throttle::locked_until.eq(c.locked_until),
+                            ))
+                            .execute(conn)?;
+                    }
+                    (Some(c), false) => {
+                        diesel::insert_into(throttle::table)
+                            .values((
+                                throttle::key.eq(key),
+                                throttle::failures.eq(c.failures),
+                                throttle::window_start.eq(c.window_start),
+                                throttle::locked_until.eq(c.locked_until),
+                            ))
+                            .execute(conn)?;
+                    }
+                    (None, true) => {
+                        diesel::delete(throttle::table.find(key)).execute(conn)?;
+                    }
+                    (None, false) => {}
+                }
             }
-            Ok(c)
+            Ok(())
         })?;
-        Ok(counter)
-    }
-
-    pub fn clear_throttle(&self, key: &str) -> StoreResult<()> {
-        diesel::delete(throttle::table.find(key)).execute(&mut *self.conn()?)?;
         Ok(())
     }
+}
+
+/// A counter's row inside a write transaction, held until it ends. SQLite's write transaction
+/// already shuts out every other writer; PostgreSQL's READ COMMITTED would let two parallel
+/// guesses read the same count and both write count + 1, so there the row is read FOR UPDATE,
+/// after making sure there is a row to lock (a blank one is the same as no counter).
+fn read_for_update(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<CounterRow>> {
+    let query = throttle::table.find(key).select(COUNTER_COLUMNS);
+    if let AnyConnection::Postgresql(pg) = conn {
+        let blank = Counter::default();
+        diesel::insert_into(throttle::table)
+            .values((
+                throttle::key.eq(key),
+                throttle::failures.eq(blank.failures),
+                throttle::window_start.eq(blank.window_start),
+                throttle::locked_until.eq(blank.locked_until),
+            ))
+            .on_conflict_do_nothing()
+            .execute(pg)?;
+        return query.for_update().first(pg).optional();
+    }
+    query.first(conn).optional()
 }
