@@ -151,3 +151,43 @@ async fn one_flow_hops_between_two_replicas_at_every_step() {
     assert!(verified["verified_entries"].as_i64().unwrap() >= 6);
     drop((a, b));
 }
+
+/// Replicas starting at once on an empty PostgreSQL database agree on one set of signing keys:
+/// each counts the keys before inserting its own, and without a lock every one of them would
+/// count none.
+#[test]
+fn replicas_starting_at_once_create_one_set_of_signing_keys() {
+    let admin = std::env::var("IDP_TEST_DATABASE")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let db = common::postgres::TempDatabase::create(&admin);
+    let store = idp::store::Store::open(&db.url, 8).unwrap();
+    store.migrate().unwrap();
+    let kek = keys::Kek::generate();
+    // Each replica's keys are made first, so that the threads meet at the database.
+    let sets: Vec<_> = (0..4)
+        .map(|_| idp::flows::keyring::new_key_rows(&kek, 1_800_000_000).unwrap())
+        .collect();
+    let start = std::sync::Barrier::new(sets.len());
+    let inserted: Vec<bool> = std::thread::scope(|s| {
+        let threads: Vec<_> = sets
+            .iter()
+            .map(|set| {
+                let (store, start) = (&store, &start);
+                s.spawn(move || {
+                    start.wait();
+                    store.insert_first_signing_keys(set).unwrap()
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(inserted.iter().filter(|&&won| won).count(), 1);
+    let mut algs: Vec<String> = store
+        .signing_keys()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.alg)
+        .collect();
+    algs.sort_unstable();
+    assert_eq!(algs, ["ES256", "RS256"]);
+}

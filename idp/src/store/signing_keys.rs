@@ -1,5 +1,7 @@
+use super::connection::AnyConnection;
 use super::schema::signing_keys;
 use super::{Store, StoreResult};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -54,6 +56,13 @@ impl Store {
     pub fn insert_first_signing_keys(&self, new_keys: &[SigningKeyRow]) -> StoreResult<bool> {
         let mut conn = self.conn()?;
         let inserted = super::connection::write_transaction(&mut conn, |conn| {
+            // On PostgreSQL two replicas would both count no keys under READ COMMITTED and
+            // both insert a set: the first to lock the table inserts, the other then sees its
+            // keys (it conflicts with itself only, so readers and the JWKS are not held up).
+            // SQLite's write transaction already shuts out the other writer.
+            if let AnyConnection::Postgresql(pg) = conn {
+                pg.batch_execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")?;
+            }
             let existing: i64 = signing_keys::table.count().get_result(conn)?;
             if existing > 0 {
                 return Ok::<_, diesel::result::Error>(false);
