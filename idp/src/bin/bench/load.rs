@@ -30,6 +30,17 @@ impl Outcome {
         self.ops as f64 / self.seconds.max(1e-9)
     }
 
+    /// Two runs of the same scenario as one: their operations, time and CPU added up.
+    pub fn merged(mut self, other: Outcome) -> Outcome {
+        self.ops += other.ops;
+        self.errors += other.errors;
+        self.seconds += other.seconds;
+        self.server_cpu += other.server_cpu;
+        self.latencies_us.extend(other.latencies_us);
+        self.latencies_us.sort_unstable();
+        self
+    }
+
     /// Server CPU milliseconds per operation.
     pub fn cpu_ms_per_op(&self) -> f64 {
         if self.ops == 0 {
