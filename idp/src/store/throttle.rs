@@ -24,6 +24,23 @@ fn counter((failures, window_start, locked_until): CounterRow) -> Counter {
     }
 }
 
+type CounterValues<'a> = (
+    diesel::dsl::Eq<throttle::key, &'a str>,
+    diesel::dsl::Eq<throttle::failures, i32>,
+    diesel::dsl::Eq<throttle::window_start, i64>,
+    diesel::dsl::Eq<throttle::locked_until, Option<i64>>,
+);
+
+/// A counter as the values of its row.
+fn counter_row(key: &str, c: Counter) -> CounterValues<'_> {
+    (
+        throttle::key.eq(key),
+        throttle::failures.eq(c.failures),
+        throttle::window_start.eq(c.window_start),
+        throttle::locked_until.eq(c.locked_until),
+    )
+}
+
 impl Store {
     /// One counter as it stands (a read: for checks that count nothing).
     pub fn throttle_counter(&self, key: &str) -> StoreResult<Counter> {
@@ -61,12 +78,7 @@ impl Store {
                     }
                     (Some(c), false) => {
                         diesel::insert_into(throttle::table)
-                            .values((
-                                throttle::key.eq(key),
-                                throttle::failures.eq(c.failures),
-                                throttle::window_start.eq(c.window_start),
-                                throttle::locked_until.eq(c.locked_until),
-                            ))
+                            .values(counter_row(key, c))
                             .execute(conn)?;
                     }
                     (None, true) => {
@@ -88,14 +100,8 @@ impl Store {
 fn read_for_update(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<CounterRow>> {
     let query = throttle::table.find(key).select(COUNTER_COLUMNS);
     if let AnyConnection::Postgresql(pg) = conn {
-        let blank = Counter::default();
         diesel::insert_into(throttle::table)
-            .values((
-                throttle::key.eq(key),
-                throttle::failures.eq(blank.failures),
-                throttle::window_start.eq(blank.window_start),
-                throttle::locked_until.eq(blank.locked_until),
-            ))
+            .values(counter_row(key, Counter::default()))
             .on_conflict_do_nothing()
             .execute(pg)?;
         return query.for_update().first(pg).optional();
