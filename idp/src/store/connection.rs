@@ -134,3 +134,58 @@ where
         conn.transaction(f)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::audit::AuditEvent;
+    use crate::store::Store;
+    use diesel::RunQueryDsl;
+
+    /// Applies SQLite migrations one by one until `name` would be next.
+    fn migrate_until(store: &Store, name: &str) {
+        let mut conn = store.conn().unwrap();
+        let AnyConnection::Sqlite(c) = &mut *conn else {
+            panic!("an SQLite store")
+        };
+        loop {
+            let pending = c.pending_migrations(SQLITE_MIGRATIONS).unwrap();
+            let next = pending.first().expect("the migration is in the list");
+            if next.name().to_string().contains(name) {
+                break;
+            }
+            c.run_next_migration(SQLITE_MIGRATIONS).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_audit_log_keeps_its_chain_through_the_rebuild_with_seq_as_rowid() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("idp.db").display());
+        let store = Store::open(&url, 2).unwrap();
+        migrate_until(&store, "audit_log_rowid");
+        let key = [7u8; 32];
+        let event = |n: i64| AuditEvent::new("test", "actor", None, serde_json::json!({ "n": n }));
+        store
+            .append_audit(&key, &[event(1), event(2), event(3)], 1_000)
+            .unwrap();
+
+        assert_eq!(store.migrate().unwrap(), 1);
+
+        assert_eq!(crate::flows::audit::verify(&store, &key).unwrap(), 3);
+        store.append_audit(&key, &[event(4)], 2_000).unwrap();
+        assert_eq!(crate::flows::audit::verify(&store, &key).unwrap(), 4);
+        let mut conn = store.conn().unwrap();
+        let indexes: Vec<String> = diesel::dsl::sql::<diesel::sql_types::Text>(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_log' ORDER BY name",
+        )
+        .load(&mut *conn)
+        .unwrap();
+        // No `sqlite_autoindex_audit_log_1` beside the table any more.
+        assert_eq!(
+            indexes,
+            ["audit_log_actor", "audit_log_client", "audit_log_kind"]
+        );
+    }
+}
