@@ -4,12 +4,26 @@
 use crate::clock::SharedClock;
 use crate::domain::audit::{AuditEvent, ChainBreak, ChainKey, ChainVerifier};
 use crate::store::{Store, StoreError};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use zeroize::Zeroizing;
 
 const MAX_BATCH: usize = 512;
 
-type Ack = SyncSender<Result<(), String>>;
+/// How a caller is told its event is committed: a blocked thread, or an async task.
+enum Ack {
+    Thread(SyncSender<Result<(), String>>),
+    Task(tokio::sync::oneshot::Sender<Result<(), String>>),
+}
+
+impl Ack {
+    fn send(self, result: Result<(), String>) {
+        // A caller that gave up waiting is no error of the log's.
+        let _ = match self {
+            Ack::Thread(tx) => tx.send(result).map_err(|_| ()),
+            Ack::Task(tx) => tx.send(result).map_err(|_| ()),
+        };
+    }
+}
 
 #[derive(Clone)]
 pub struct AuditLog {
@@ -41,9 +55,25 @@ impl AuditLog {
     pub fn append(&self, event: AuditEvent) -> Result<(), AuditError> {
         let (ack, done) = mpsc::sync_channel(1);
         self.queue
-            .send((event, ack))
+            .send((event, Ack::Thread(ack)))
             .map_err(|_| AuditError("writer stopped".into()))?;
         done.recv()
+            .map_err(|_| AuditError("writer stopped".into()))?
+            .map_err(AuditError)
+    }
+
+    /// Appends and resolves when the event is committed, without holding a thread meanwhile:
+    /// for answers given from the async workers. Never blocks: with the queue full (thousands
+    /// of entries waiting) it fails at once, and the request is answered 503.
+    pub async fn append_async(&self, event: AuditEvent) -> Result<(), AuditError> {
+        let (ack, done) = tokio::sync::oneshot::channel();
+        self.queue.try_send((event, Ack::Task(ack))).map_err(|e| {
+            AuditError(match e {
+                TrySendError::Full(_) => "the queue is full".into(),
+                TrySendError::Disconnected(_) => "writer stopped".into(),
+            })
+        })?;
+        done.await
             .map_err(|_| AuditError("writer stopped".into()))?
             .map_err(AuditError)
     }
@@ -71,7 +101,7 @@ fn writer(
             tracing::error!(error = %e, events = events.len(), "audit append failed");
         }
         for (_, ack) in batch {
-            let _ = ack.send(result.clone());
+            ack.send(result.clone());
         }
     }
 }

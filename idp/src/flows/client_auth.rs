@@ -3,6 +3,7 @@
 use super::Infra;
 use crate::domain::client::{AuthMethod, Client};
 use crate::services::Services;
+use crate::store::clients::ClientRow;
 use serde_json::Value;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -67,12 +68,36 @@ pub fn authenticate(svc: &Services, presented: Presented) -> Result<Client, Clie
     };
     let client_id = client_id.ok_or_else(|| invalid("client authentication is required", false))?;
     let row = svc.store.client(&client_id)?;
+    check(svc, &presented, row, basic)
+}
+
+/// The same check for an app with a secret, with its row from the cache only: `None` when the
+/// row is not cached or the request is not a secret (a client assertion needs its keys and a
+/// replay check). Answered on an async worker, so nothing here may wait on the database.
+pub fn authenticate_cached(
+    svc: &Services,
+    presented: &Presented,
+) -> Option<Result<Client, ClientAuthError>> {
+    let (Presented::Basic { client_id, .. } | Presented::Post { client_id, .. }) = presented else {
+        return None;
+    };
+    let basic = matches!(presented, Presented::Basic { .. });
+    let row = svc.store.cached_client(client_id)?;
+    Some(check(svc, presented, Some(row), basic))
+}
+
+fn check(
+    svc: &Services,
+    presented: &Presented,
+    row: Option<ClientRow>,
+    basic: bool,
+) -> Result<Client, ClientAuthError> {
     // Unknown client and wrong secret answer alike.
     let Some(row) = row else {
         return Err(invalid("client authentication failed", basic));
     };
     let client = row.to_domain()?;
-    let ok = match (&presented, client.auth_method) {
+    let ok = match (presented, client.auth_method) {
         (Presented::Basic { secret, .. }, AuthMethod::ClientSecretBasic)
         | (Presented::Post { secret, .. }, AuthMethod::ClientSecretPost) => {
             row.secret_hash.as_deref().is_some_and(|stored| {

@@ -21,6 +21,7 @@ pub mod licence_issuer;
 pub mod licences;
 pub mod login;
 pub mod logout;
+pub mod machine_token;
 pub mod my_licences;
 pub mod operators;
 pub mod outbound;

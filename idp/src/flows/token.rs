@@ -358,60 +358,9 @@ fn client_credentials(
     params: &Params,
     jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
-    if client.is_public() {
-        return Err(oauth(
-            "unauthorized_client",
-            "a public client cannot use client_credentials",
-        ));
-    }
-    let own: ScopeSet = ScopeSet::parse(&client.scopes.join(" "));
-    let mut scopes = match params.get("scope") {
-        Some(s) => ScopeSet::parse(s),
-        None => own.clone(),
-    };
-    if params.get("scope").is_some()
-        && (!scopes.is_subset_of(&own) || scopes.iter().any(is_user_scope))
-    {
-        return Err(oauth(
-            "invalid_scope",
-            "the requested scope is not allowed for this app acting for itself",
-        ));
-    }
-    scopes.retain(|s| !is_user_scope(s));
-    let now = svc.now();
-    let jti = keys::random_token(16);
-    let scope_text = scopes.to_string();
-    let claims = tokens::access_token_claims(&tokens::AccessTokenInput {
-        issuer: &svc.config.issuer,
-        client_id: &client.client_id,
-        sub: &client.client_id,
-        scope: &scope_text,
-        jti: &jti,
-        grant_id: None,
-        auth: None,
-        jkt,
-        now,
-        ttl: svc.config.access_token_ttl_secs,
-    });
-    let access_token = svc
-        .keys
-        .signer(keys::Alg::ES256)
-        .sign_jwt("at+jwt", &claims)?;
-    svc.audit.append(AuditEvent::new(
-        "token.issued",
-        &client.client_id,
-        Some(&client.client_id),
-        serde_json::json!({ "grant_type": "client_credentials", "jti": jti }),
-    ))?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: token_type(jkt),
-        expires_in: svc.config.access_token_ttl_secs,
-        refresh_token: None,
-        id_token: None,
-        scope: scope_text,
-        issued_token_type: None,
-    })
+    let (response, event) = super::machine_token::issue(svc, client, params, jkt)?;
+    svc.audit.append(event)?;
+    Ok(response)
 }
 
 fn new_refresh(svc: &Services, grant_id: &str, client_id: &str, now: i64) -> (String, RefreshRow) {
@@ -554,6 +503,6 @@ pub(super) fn issue_for_grant(
 }
 
 /// Scopes that describe a person (and so never apply to a client acting for itself).
-fn is_user_scope(s: &str) -> bool {
+pub(super) fn is_user_scope(s: &str) -> bool {
     scope::USER_SCOPES.contains(&s) || scope::licence_type(s).is_some()
 }

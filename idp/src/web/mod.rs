@@ -1,4 +1,5 @@
-//! Thin actix-web handlers: parse, call a flow on the blocking pool, render.
+//! Thin actix-web handlers: parse, call a flow on the blocking pool, render (one exception, a
+//! client_credentials token for a cached app: see `flows::machine_token`).
 pub mod account_feedback;
 pub mod account_page;
 pub mod account_sections;

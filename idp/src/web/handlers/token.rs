@@ -3,6 +3,7 @@
 use super::{blocking, infra_json};
 use crate::domain::params::Params;
 use crate::flows::client_auth::{self, ClientAuthError, Presented, JWT_BEARER};
+use crate::flows::machine_token;
 use crate::flows::token::{self, TokenError};
 use crate::flows::token_check;
 use crate::services::Services;
@@ -156,6 +157,15 @@ pub async fn token(
     let form = parse_form(&req, &body)?;
     let presented = presented_credentials(&req, &form)?;
     let proof = dpop_header(&req)?;
+    if let Some((pending, event)) =
+        machine_token::without_database(&svc, &form, &presented, proof.is_some())
+    {
+        let committed = svc.audit.append_async(event).await;
+        return match pending.settle(&svc, committed) {
+            Ok(tokens) => Ok(json_no_store(tokens)),
+            Err(e) => token_error(e),
+        };
+    }
     let result = blocking(&svc, move |s| {
         token::exchange(s, &form, presented, proof.as_deref())
     })
