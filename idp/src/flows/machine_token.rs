@@ -84,9 +84,9 @@ pub struct Pending {
 }
 
 /// A well-formed client_credentials request that succeeds with what is in memory, with the
-/// audit entry to commit before answering; or `None`:
-/// then the full token exchange runs on a blocking thread and gives the answer, errors
-/// included. Nothing is changed or counted before `None`, so the request is judged once.
+/// audit entry to commit before answering; or `None`, and the full token exchange runs on a
+/// blocking thread and gives the answer, errors included. Nothing is changed or counted before
+/// `None`, so every request is judged and counted once.
 pub fn without_database(
     svc: &Services,
     params: &Params,
