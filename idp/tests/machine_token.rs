@@ -43,7 +43,7 @@ async fn token(server: &TestServer, app: &TestClient, extra: &[(&str, &str)]) ->
 }
 
 #[actix_web::test]
-async fn every_token_of_a_cached_app_is_in_the_audit_log_before_it_is_handed_out() {
+async fn every_token_of_a_cached_app_is_audited_with_its_jti() {
     let server = TestServer::start().await;
     let app = server.client(ClientSpec::default()).await;
     // The first request reads the app from the database; the rest find it in memory.

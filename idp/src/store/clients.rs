@@ -122,12 +122,12 @@ impl Store {
         Ok(())
     }
 
-    /// The app, from the last second's cache (see `client_cache`) or the database.
     /// An app as last read, if that was within the cache's TTL; never touches the database.
     pub fn cached_client(&self, client_id: &str) -> Option<ClientRow> {
         self.client_cache.get(client_id, std::time::Instant::now())
     }
 
+    /// The app, from the last second's cache (see `client_cache`) or the database.
     pub fn client(&self, client_id: &str) -> StoreResult<Option<ClientRow>> {
         let now = std::time::Instant::now();
         if let Some(row) = self.client_cache.get(client_id, now) {
