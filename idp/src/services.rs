@@ -34,6 +34,8 @@ pub struct Secrets {
     pub licence_seal: Kek,
     /// Keys the credential endpoint's `c_nonce` values (see `flows::vci`).
     pub vci_nonce: Zeroizing<[u8; 32]>,
+    /// Seals authorization codes, each under its own salted key (see `flows::sealed_code`).
+    pub code_seal: Kek,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -56,6 +58,7 @@ impl Secrets {
             pairwise: kek.derive("pairwise-subject"),
             licence_seal: Kek::from_bytes(*kek.derive("licence-seal")),
             vci_nonce: kek.derive("vci-nonce"),
+            code_seal: Kek::from_bytes(*kek.derive("authorization-code-seal")),
         }
     }
 }

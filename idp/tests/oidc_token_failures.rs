@@ -153,6 +153,112 @@ async fn a_code_presented_by_another_client_is_refused_and_not_spent() {
 }
 
 #[actix_web::test]
+async fn forged_tampered_and_truncated_codes_are_refused_and_spend_nothing() {
+    let s = setup().await;
+    let code = s.code(&[]).await;
+    let grants_before = grant_count(&s.server).await;
+    let mut flipped = code.clone().into_bytes();
+    let middle = flipped.len() / 2;
+    flipped[middle] = if flipped[middle] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    let oversized = "A".repeat(5000);
+    for bad in [
+        flipped.as_str(),
+        &code[..code.len() - 2],
+        "a-code-we-never-issued",
+        oversized.as_str(),
+    ] {
+        let r = redeem(&s.server, &s.app, bad, &[]).await;
+        assert_oauth_error(&r, 400, "invalid_grant");
+    }
+    let empty = redeem(&s.server, &s.app, "", &[]).await;
+    assert_oauth_error(&empty, 400, "invalid_request");
+    assert_eq!(grant_count(&s.server).await, grants_before);
+    assert_eq!(redeem(&s.server, &s.app, &code, &[]).await.status, 200);
+    s.server.stop().await;
+}
+
+#[actix_web::test]
+async fn issuing_a_code_stores_nothing_and_redeeming_it_stores_one_grant() {
+    let s = setup().await;
+    let first = s.code(&[]).await;
+    let before = grant_count(&s.server).await;
+    let second = s.code(&[]).await;
+    assert_eq!(grant_count(&s.server).await, before);
+    assert_ne!(first, second);
+    assert_eq!(redeem(&s.server, &s.app, &second, &[]).await.status, 200);
+    assert_eq!(grant_count(&s.server).await, before + 1);
+    s.server.stop().await;
+}
+
+#[actix_web::test]
+async fn of_concurrent_redemptions_of_one_code_exactly_one_gets_tokens() {
+    let s = setup().await;
+    let code = s.code(&[]).await;
+    let (a, b, c, d, e, f) = tokio::join!(
+        redeem(&s.server, &s.app, &code, &[]),
+        redeem(&s.server, &s.app, &code, &[]),
+        redeem(&s.server, &s.app, &code, &[]),
+        redeem(&s.server, &s.app, &code, &[]),
+        redeem(&s.server, &s.app, &code, &[]),
+        redeem(&s.server, &s.app, &code, &[]),
+    );
+    let replies = [a, b, c, d, e, f];
+    let won: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.json).collect::<Vec<_>>()
+    );
+    for r in replies.iter().filter(|r| r.status != 200) {
+        assert_oauth_error(r, 400, "invalid_grant");
+    }
+    // The replays revoked what the one winner got (RFC 6749 4.1.2).
+    assert_invalid_token(&userinfo(&s.server, Some(&won[0].str("access_token"))).await);
+    s.server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_code_is_refused_once_its_session_has_logged_out() {
+    let s = setup().await;
+    let code = s.code(&[]).await;
+    let confirm = s.browser.get("/logout").await;
+    let done = s
+        .browser
+        .submit(&confirm, "confirm", &[("confirm", "yes")])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let r = redeem(&s.server, &s.app, &code, &[]).await;
+    assert_oauth_error(&r, 400, "invalid_grant");
+    assert!(r.json["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("session ended"));
+    // Spent all the same: trying again is a replay.
+    let again = redeem(&s.server, &s.app, &code, &[]).await;
+    assert_oauth_error(&again, 400, "invalid_grant");
+    assert!(again.json["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("already used"));
+    s.server.stop().await;
+}
+
+async fn grant_count(server: &TestServer) -> usize {
+    server
+        .with(|svc| {
+            use diesel::prelude::*;
+            let mut conn = svc.store.conn().unwrap();
+            idp::store::schema::grants::table
+                .count()
+                .get_result::<i64>(&mut *conn)
+                .unwrap() as usize
+        })
+        .await
+}
+
+#[actix_web::test]
 async fn bad_client_credentials_are_401_invalid_client() {
     let s = setup().await;
     let code = s.code(&[]).await;

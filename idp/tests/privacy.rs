@@ -150,6 +150,39 @@ async fn a_citizen_withdraws_an_app_and_its_refresh_token_stops_working() {
 }
 
 #[actix_web::test]
+async fn a_code_issued_before_the_citizen_withdraws_the_app_gets_no_tokens() {
+    let server = TestServer::start().await;
+    let alice = id_number(33, 303);
+    server.user(&alice, PASSWORD).await;
+    let app = server.client(ClientSpec::default()).await;
+    let (browser, _) = signed_in_at(&server, &app, &alice).await;
+    // Already consented and logged in: the code comes straight back.
+    let code = flow::code(&server, &browser, &app, &alice, PASSWORD, &[]).await;
+    let page = browser.get("/account").await;
+    let form = account_form(&page, "/account/apps/revoke", &[("id", &app.client_id)]);
+    let done = browser.post("/account/apps/revoke", &form).await;
+    assert_eq!(done.location.as_deref(), Some("/account?done=revoked"));
+
+    let issued = audit_kinds(&server, "token.issued").await;
+    let r = flow::redeem(&server, &app, &code, &[]).await;
+    assert_eq!((r.status, r.error()), (400, "invalid_grant"), "{}", r.json);
+    assert!(
+        r.json["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("consent was withdrawn"),
+        "{}",
+        r.json
+    );
+    assert_eq!(audit_kinds(&server, "token.issued").await, issued);
+    // The app is still not listed among the citizen's authorized apps.
+    let after = browser.get("/account").await;
+    let apps_section = after.body.split(r#"id="apps-title""#).nth(1).unwrap();
+    let apps_section = apps_section.split("</section>").next().unwrap();
+    assert!(!apps_section.contains("测试应用"), "{apps_section}");
+}
+
+#[actix_web::test]
 async fn a_citizen_downloads_everything_stored_about_them_and_nobody_elses() {
     let server = TestServer::start().await;
     let (alice, bob) = (id_number(33, 303), id_number(33, 304));

@@ -20,6 +20,7 @@ use crate::KeyError;
 
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
+const SALT_LEN: usize = 16;
 
 /// AES-256-GCM key-encryption key. Wiped from memory on drop; never printed.
 #[derive(Clone)]
@@ -143,6 +144,41 @@ impl Kek {
                     "cannot open sealed data: wrong KEK, wrong context or tampered".into(),
                 )
             })
+    }
+
+    /// Like [`Kek::seal`], for a key that seals without bound (one value per login, say):
+    /// each message gets its own key, HMAC(key, random 128-bit salt). Random 96-bit GCM nonces
+    /// are safe for about 2^32 messages per key (NIST SP 800-38D 8.3), which a national
+    /// provider would pass within weeks; per salt the bound is never approached.
+    /// Output: `salt || nonce || ciphertext || tag`.
+    pub fn seal_salted(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        let mut salt = [0u8; SALT_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        let sealed = self.salted(&salt).seal(plaintext, aad);
+        let mut out = Vec::with_capacity(SALT_LEN + sealed.len());
+        out.extend_from_slice(&salt);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// Opens what [`Kek::seal_salted`] produced with the same `aad`.
+    pub fn open_salted(&self, sealed: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        if sealed.len() < SALT_LEN + NONCE_LEN + TAG_LEN {
+            return Err(KeyError::Kek("sealed data is too short".into()));
+        }
+        let (salt, rest) = sealed.split_at(SALT_LEN);
+        self.salted(salt).open(rest, aad)
+    }
+
+    /// The per-message key of [`Kek::seal_salted`]; its label cannot collide with
+    /// [`Kek::derive`]'s.
+    fn salted(&self, salt: &[u8]) -> Kek {
+        let mut label = Vec::with_capacity(11 + salt.len());
+        label.extend_from_slice(b"idp-salted:");
+        label.extend_from_slice(salt);
+        Kek {
+            key: self.hmac(&label),
+        }
     }
 
     /// An independent 32-byte subkey for `purpose` (e.g. "csrf",

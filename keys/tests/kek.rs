@@ -50,6 +50,29 @@ fn aad_mismatch_fails() {
 }
 
 #[test]
+fn salted_sealing_uses_a_fresh_key_per_message() {
+    let kek = Kek::generate();
+    let sealed = kek.seal_salted(b"secret", b"ctx");
+    assert_eq!(sealed.len(), 16 + 12 + 6 + 16);
+    assert_eq!(
+        kek.open_salted(&sealed, b"ctx").unwrap().as_slice(),
+        b"secret"
+    );
+    // Not the plain construction under the same key: the salt picks another key.
+    assert!(kek.open(&sealed[16..], b"ctx").is_err());
+    assert_ne!(kek.seal_salted(b"secret", b"ctx")[..16], sealed[..16]);
+    assert!(kek.open_salted(&sealed, b"other").is_err());
+    assert!(Kek::generate().open_salted(&sealed, b"ctx").is_err());
+    for i in 0..sealed.len() {
+        let mut t = sealed.clone();
+        t[i] ^= 1;
+        assert!(kek.open_salted(&t, b"ctx").is_err(), "byte {i}");
+    }
+    assert!(kek.open_salted(&sealed[..43], b"ctx").is_err());
+    assert!(kek.open_salted(&[], b"ctx").is_err());
+}
+
+#[test]
 fn id_and_derive_are_deterministic_and_separated() {
     let kek = Kek::from_bytes([7; 32]);
     let same = Kek::from_bytes([7; 32]);

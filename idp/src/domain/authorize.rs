@@ -316,6 +316,19 @@ fn parse_claims(text: &str) -> Result<serde_json::Value, String> {
     Ok(value)
 }
 
+/// Whether what the citizen consented to covers `scopes` for a client. A first-party service
+/// needs no consent, except for the ID number and licences: those cross to anyone only with
+/// the citizen's own yes.
+pub fn consent_covers(scopes: &ScopeSet, consented: &ScopeSet, first_party: bool) -> bool {
+    if first_party {
+        scopes
+            .iter()
+            .all(|s| !super::scope::needs_consent_always(s) || consented.contains(s))
+    } else {
+        scopes.is_subset_of(consented)
+    }
+}
+
 /// What the provider knows about the browser's session when it decides.
 #[derive(Debug, Clone)]
 pub struct SessionView<'a> {
@@ -380,16 +393,9 @@ pub fn decide(input: &DecisionInput<'_>) -> Next {
         }
         return Next::Login;
     }
-    // A first-party service skips the consent page, except for the ID number: that crosses to
-    // anyone only with the citizen's own yes.
-    let sensitive_unconsented = request
-        .scopes()
-        .iter()
-        .any(|s| super::scope::needs_consent_always(s) && !input.consented.contains(s));
     let consent_needed = !input.fresh_consent
         && (request.prompt.consent
-            || (!input.first_party && !request.scopes().is_subset_of(input.consented))
-            || (input.first_party && sensitive_unconsented));
+            || !consent_covers(&request.scopes(), input.consented, input.first_party));
     if consent_needed {
         if request.prompt.none {
             return Next::Fail {

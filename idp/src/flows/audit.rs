@@ -3,20 +3,25 @@
 //! logins costs one database round trip, and nothing is acknowledged before it is stored.
 use crate::clock::SharedClock;
 use crate::domain::audit::{AuditEvent, ChainBreak, ChainKey, ChainVerifier};
+use crate::store::audit::{Companion, Pending};
 use crate::store::{Store, StoreError};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use zeroize::Zeroizing;
 
 const MAX_BATCH: usize = 512;
 
+/// What a caller is told once the transaction ends: whether its entry was written (`false`:
+/// its companion declined), or why not.
+type Outcome = Result<bool, String>;
+
 /// How a caller is told its event is committed: a blocked thread, or an async task.
 enum Ack {
-    Thread(SyncSender<Result<(), String>>),
-    Task(tokio::sync::oneshot::Sender<Result<(), String>>),
+    Thread(SyncSender<Outcome>),
+    Task(tokio::sync::oneshot::Sender<Outcome>),
 }
 
 impl Ack {
-    fn send(self, result: Result<(), String>) {
+    fn send(self, result: Outcome) {
         // A caller that gave up waiting is no error of the log's.
         let _ = match self {
             Ack::Thread(tx) => tx.send(result).map_err(|_| ()),
@@ -27,7 +32,7 @@ impl Ack {
 
 #[derive(Clone)]
 pub struct AuditLog {
-    queue: SyncSender<(AuditEvent, Ack)>,
+    queue: SyncSender<(Pending, Ack)>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -53,9 +58,21 @@ impl AuditLog {
 
     /// Appends and waits until the event is committed. Blocking: call from blocking code.
     pub fn append(&self, event: AuditEvent) -> Result<(), AuditError> {
+        self.append_with(event, None).map(|_| ())
+    }
+
+    /// Appends after `companion` ran in the same transaction, and waits until it is committed:
+    /// whether the entry was written (`false`: the companion declined it). A companion that
+    /// fails is undone and reported as an error; the other entries of the batch are not held
+    /// back by it. Blocking: call from blocking code.
+    pub fn append_with(
+        &self,
+        event: AuditEvent,
+        companion: Option<Companion>,
+    ) -> Result<bool, AuditError> {
         let (ack, done) = mpsc::sync_channel(1);
         self.queue
-            .send((event, Ack::Thread(ack)))
+            .send((Pending { event, companion }, Ack::Thread(ack)))
             .map_err(|_| AuditError("writer stopped".into()))?;
         done.recv()
             .map_err(|_| AuditError("writer stopped".into()))?
@@ -67,14 +84,21 @@ impl AuditLog {
     /// of entries waiting) it fails at once, and the request is answered 503.
     pub async fn append_async(&self, event: AuditEvent) -> Result<(), AuditError> {
         let (ack, done) = tokio::sync::oneshot::channel();
-        self.queue.try_send((event, Ack::Task(ack))).map_err(|e| {
-            AuditError(match e {
-                TrySendError::Full(_) => "the queue is full".into(),
-                TrySendError::Disconnected(_) => "writer stopped".into(),
-            })
-        })?;
+        let pending = Pending {
+            event,
+            companion: None,
+        };
+        self.queue
+            .try_send((pending, Ack::Task(ack)))
+            .map_err(|e| {
+                AuditError(match e {
+                    TrySendError::Full(_) => "the queue is full".into(),
+                    TrySendError::Disconnected(_) => "writer stopped".into(),
+                })
+            })?;
         done.await
             .map_err(|_| AuditError("writer stopped".into()))?
+            .map(|_| ())
             .map_err(AuditError)
     }
 }
@@ -83,7 +107,7 @@ fn writer(
     store: Store,
     clock: SharedClock,
     key: Zeroizing<ChainKey>,
-    rx: Receiver<(AuditEvent, Ack)>,
+    rx: Receiver<(Pending, Ack)>,
 ) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -93,15 +117,20 @@ fn writer(
                 Err(_) => break,
             }
         }
-        let events: Vec<AuditEvent> = batch.iter().map(|(e, _)| e.clone()).collect();
-        let result = store
-            .append_audit(&key, &events, clock.now())
-            .map_err(|e| e.to_string());
-        if let Err(e) = &result {
-            tracing::error!(error = %e, events = events.len(), "audit append failed");
-        }
-        for (_, ack) in batch {
-            ack.send(result.clone());
+        let (pending, acks): (Vec<Pending>, Vec<Ack>) = batch.into_iter().unzip();
+        let count = pending.len();
+        match store.append_audit_with(&key, pending, clock.now()) {
+            Ok(outcomes) => {
+                for (ack, outcome) in acks.into_iter().zip(outcomes) {
+                    ack.send(outcome);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = count, "audit append failed");
+                for ack in acks {
+                    ack.send(Err(e.to_string()));
+                }
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The authorization endpoint's flow: validate, then log in, consent, or issue a code.
 //! A request that needs the citizen is parked in the database so any replica can finish it.
 use super::counters::Event;
+use super::sealed_code::{self, CodeGrant};
 use super::{sessions, Infra};
 use crate::domain::authorize::{
     self, AuthorizationRequest, AuthorizeError, DecisionInput, Next, ResponseTarget, SessionView,
@@ -11,7 +12,6 @@ use crate::domain::params::Params;
 use crate::domain::scope::ScopeSet;
 use crate::services::Services;
 use crate::store::auth_requests::AuthRequestRow;
-use crate::store::grants::GrantRow;
 use crate::store::sessions::SessionRow;
 use crate::store::StoreError;
 
@@ -344,28 +344,19 @@ fn issue_code(
     request: &AuthorizationRequest,
     session: &SessionRow,
 ) -> Result<AuthResponse, Infra> {
-    let now = svc.now();
-    let code = keys::random_token(32);
-    svc.store.insert_grant(&GrantRow {
-        id: keys::random_token(16),
-        code_hash: Some(keys::sha256_b64(code.as_bytes())),
-        client_id: client.client_id.clone(),
-        sub: session.sub.clone(),
-        sid: Some(session.sid.clone()),
-        scope: request.scope.clone(),
-        claims: request.claims.as_ref().map(|c| c.to_string()),
-        nonce: request.nonce.clone(),
-        redirect_uri: request.target.redirect_uri.clone(),
-        code_challenge: request.code_challenge.clone(),
-        auth_time: session.auth_time,
-        acr: session.acr.clone(),
-        amr: session.amr.clone(),
-        created_at: now,
-        code_expires_at: now + svc.config.code_ttl_secs,
-        code_used_at: None,
-        revoked_at: None,
-        dpop_jkt: None,
-    })?;
+    let grant = CodeGrant::new(
+        session,
+        &sealed_code::Request {
+            scope: &request.scope,
+            claims: request.claims.as_ref(),
+            nonce: request.nonce.as_deref(),
+            redirect_uri: &request.target.redirect_uri,
+            code_challenge: request.code_challenge.as_deref(),
+        },
+        svc.now(),
+        svc.config.code_ttl_secs,
+    );
+    let code = grant.seal(&svc.secrets.code_seal, &client.client_id);
     svc.counters.count(&client.client_id, Event::Login);
     let mut params = vec![("code", code)];
     if let Some(state) = &request.target.state {

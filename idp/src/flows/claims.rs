@@ -24,6 +24,19 @@ pub fn requested(claims_param: Option<&str>, member: &str) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// The `id_token` member of a claims parameter reduced to the names this provider knows, as a
+/// claims parameter again (`None` when none is left): all [`requested`] ever reads of it.
+pub fn id_token_request(claims_param: &Value) -> Option<String> {
+    let names: Map<String, Value> = claims_param
+        .get("id_token")
+        .and_then(Value::as_object)?
+        .keys()
+        .filter(|k| scope::ALL_CLAIMS.contains(&k.as_str()))
+        .map(|k| (k.clone(), Value::Null))
+        .collect();
+    (!names.is_empty()).then(|| serde_json::json!({ "id_token": names }).to_string())
+}
+
 pub fn user_claims(
     svc: &Services,
     user: &UserRow,

@@ -8,11 +8,10 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::client::{Client, GrantType};
 use crate::domain::dpop::DpopError;
 use crate::domain::params::Params;
-use crate::domain::pkce;
 use crate::domain::scope::{self, ScopeSet};
 use crate::domain::tokens::{self, AuthFacts};
 use crate::services::Services;
-use crate::store::grants::{CodeRedemption, GrantRow, RefreshRow, RefreshUse};
+use crate::store::grants::{GrantRow, RefreshRow, RefreshUse};
 use crate::store::StoreError;
 use serde::Serialize;
 
@@ -141,7 +140,7 @@ pub fn exchange(
     };
     let jkt = jkt.as_deref();
     let result = match grant {
-        GrantType::AuthorizationCode => authorization_code(svc, &client, params, jkt),
+        GrantType::AuthorizationCode => super::code_exchange::exchange(svc, &client, params, jkt),
         GrantType::RefreshToken => refresh(svc, &client, params, jkt),
         GrantType::ClientCredentials => client_credentials(svc, &client, params, jkt),
         GrantType::DeviceCode => super::device::redeem(svc, &client, params, jkt),
@@ -187,90 +186,6 @@ fn dpop_key(
         }),
         Err(DpopError::Invalid(why)) => Err(oauth("invalid_dpop_proof", why)),
     }
-}
-
-fn authorization_code(
-    svc: &Services,
-    client: &Client,
-    params: &Params,
-    jkt: Option<&str>,
-) -> Result<TokenResponse, TokenError> {
-    let code = params
-        .get("code")
-        .ok_or_else(|| oauth("invalid_request", "code is required"))?;
-    let now = svc.now();
-    let grant =
-        match svc
-            .store
-            .redeem_code(&keys::sha256_b64(code.as_bytes()), &client.client_id, now)?
-        {
-            CodeRedemption::Redeemed(grant) => grant,
-            CodeRedemption::Replayed(grant) => {
-                // RFC 6749 4.1.2: a code used twice revokes what it issued.
-                svc.store.revoke_grant(&grant.id, now)?;
-                svc.audit.append(AuditEvent::new(
-                    "code.replayed",
-                    &grant.sub,
-                    Some(&client.client_id),
-                    serde_json::json!({ "grant": grant.id, "action": "grant revoked" }),
-                ))?;
-                return Err(oauth(
-                    "invalid_grant",
-                    "the code was already used; tokens issued with it are revoked",
-                ));
-            }
-            CodeRedemption::OtherClient => {
-                return Err(oauth(
-                    "invalid_grant",
-                    "the code was issued to another client",
-                ))
-            }
-            CodeRedemption::Unknown => return Err(oauth("invalid_grant", "the code is not valid")),
-        };
-    if now >= grant.code_expires_at {
-        return Err(oauth("invalid_grant", "the code has expired"));
-    }
-    if grant.revoked_at.is_some() {
-        return Err(oauth("invalid_grant", "the authorization was revoked"));
-    }
-    if params.get("redirect_uri") != Some(grant.redirect_uri.as_str()) {
-        return Err(oauth(
-            "invalid_grant",
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    match (&grant.code_challenge, params.get("code_verifier")) {
-        (Some(challenge), Some(verifier)) => {
-            pkce::verify(challenge, verifier).map_err(|e| oauth("invalid_grant", &e.to_string()))?
-        }
-        (Some(_), None) => return Err(oauth("invalid_grant", "code_verifier is required")),
-        // RFC 9700 2.1.1: a verifier without a challenge is a PKCE downgrade attempt.
-        (None, Some(_)) => {
-            return Err(oauth(
-                "invalid_grant",
-                "code_verifier sent but no code_challenge was used",
-            ))
-        }
-        (None, None) => {}
-    }
-    let scopes = ScopeSet::parse(&grant.scope);
-    let with_refresh =
-        scopes.contains(scope::OFFLINE_ACCESS) && client.allows_grant(GrantType::RefreshToken);
-    // RFC 9449 5: a public client's refresh tokens are bound to its DPoP key (a confidential
-    // client's are already bound to its credentials).
-    if let (Some(jkt), true) = (jkt, client.is_public()) {
-        svc.store.bind_grant_dpop(&grant.id, jkt)?;
-    }
-    issue_for_grant(
-        svc,
-        client,
-        &grant,
-        &scopes,
-        with_refresh,
-        grant.nonce.as_deref(),
-        "authorization_code",
-        jkt,
-    )
 }
 
 fn refresh(
@@ -404,7 +319,8 @@ pub(super) fn token_type(jkt: Option<&str>) -> &'static str {
     }
 }
 
-/// Access token, ID token (for `openid`) and optionally a first refresh token for a grant.
+/// Access token, ID token (for `openid`) and optionally a first refresh token for a grant,
+/// answered once its audit entry (and then its refresh token) is stored.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn issue_for_grant(
     svc: &Services,
@@ -416,6 +332,45 @@ pub(super) fn issue_for_grant(
     grant_type: &str,
     jkt: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
+    let prepared = prepare_for_grant(
+        svc,
+        client,
+        grant,
+        scopes,
+        with_refresh,
+        nonce,
+        grant_type,
+        jkt,
+    )?;
+    svc.audit.append(prepared.event)?;
+    // The refresh token is stored last: if the audit entry (or anything before) fails, the app
+    // is told so (503) and no live refresh token is left behind that it never received.
+    if let Some(row) = &prepared.refresh_row {
+        svc.store.insert_refresh(row)?;
+    }
+    Ok(prepared.response)
+}
+
+/// Tokens made for a grant, not yet handed out: the answer, the audit entry that must be
+/// stored first, and the refresh token's row (stored with or after the entry).
+pub(super) struct Prepared {
+    pub response: TokenResponse,
+    pub event: AuditEvent,
+    pub refresh_row: Option<RefreshRow>,
+}
+
+/// Signs the tokens of [`issue_for_grant`] and stores nothing.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn prepare_for_grant(
+    svc: &Services,
+    client: &Client,
+    grant: &GrantRow,
+    scopes: &ScopeSet,
+    with_refresh: bool,
+    nonce: Option<&str>,
+    grant_type: &str,
+    jkt: Option<&str>,
+) -> Result<Prepared, TokenError> {
     let now = svc.now();
     let amr = grant.amr_list();
     // What this client calls the citizen (pairwise clients: their sector's own `sub`).
@@ -476,29 +431,31 @@ pub(super) fn issue_for_grant(
     } else {
         None
     };
-    svc.audit.append(AuditEvent::new(
+    let event = AuditEvent::new(
         "token.issued",
         &grant.sub,
         Some(&client.client_id),
         serde_json::json!({ "grant_type": grant_type, "jti": jti, "grant": grant.id }),
-    ))?;
-    // The refresh token is stored last: if the audit entry (or anything before) fails, the app
-    // is told so (503) and no live refresh token is left behind that it never received.
-    let refresh_token = if with_refresh {
-        let (token, row) = new_refresh(svc, &grant.id, &client.client_id, now);
-        svc.store.insert_refresh(&row)?;
-        Some(token)
-    } else {
-        None
+    );
+    let (refresh_token, refresh_row) = match with_refresh {
+        true => {
+            let (token, row) = new_refresh(svc, &grant.id, &client.client_id, now);
+            (Some(token), Some(row))
+        }
+        false => (None, None),
     };
-    Ok(TokenResponse {
-        access_token,
-        token_type: token_type(jkt),
-        expires_in: svc.config.access_token_ttl_secs,
-        refresh_token,
-        id_token,
-        scope: scope_text,
-        issued_token_type: None,
+    Ok(Prepared {
+        response: TokenResponse {
+            access_token,
+            token_type: token_type(jkt),
+            expires_in: svc.config.access_token_ttl_secs,
+            refresh_token,
+            id_token,
+            scope: scope_text,
+            issued_token_type: None,
+        },
+        event,
+        refresh_row,
     })
 }
 

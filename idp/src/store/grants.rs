@@ -1,4 +1,5 @@
-use super::schema::{grants, refresh_tokens};
+use super::connection::{write_transaction, AnyConnection};
+use super::schema::{consents, grants, refresh_tokens, sessions};
 use super::{Store, StoreResult};
 use diesel::prelude::*;
 
@@ -28,16 +29,6 @@ pub struct GrantRow {
     pub dpop_jkt: Option<String>,
 }
 
-impl Store {
-    /// Binds a grant's refresh tokens to a DPoP key (at the code exchange).
-    pub fn bind_grant_dpop(&self, grant_id: &str, jkt: &str) -> StoreResult<()> {
-        diesel::update(grants::table.find(grant_id))
-            .set(grants::dpop_jkt.eq(jkt))
-            .execute(&mut *self.conn()?)?;
-        Ok(())
-    }
-}
-
 impl GrantRow {
     pub fn amr_list(&self) -> Vec<String> {
         self.amr
@@ -48,16 +39,23 @@ impl GrantRow {
     }
 }
 
-/// What happened when a code was presented.
+/// What happened when a sealed code was presented.
 #[derive(Debug)]
 pub enum CodeRedemption {
-    /// First use: the code is now spent.
+    /// First use: the grant is stored, spent. Its `revoked_at` is set when what authorized the
+    /// code no longer stands (the session ended, the consent was withdrawn).
     Redeemed(GrantRow),
-    /// The code was spent before: an attack or a bug; the caller revokes the grant.
+    /// Spent before: an attack or a bug; the caller revokes the grant it gave.
     Replayed(GrantRow),
-    /// The code belongs to another client.
-    OtherClient,
-    Unknown,
+}
+
+/// What still stands, at redemption, of what authorized a code.
+#[derive(Debug)]
+pub struct Standing {
+    /// The browser session the code was issued in has not ended (nor been erased).
+    pub session_open: bool,
+    /// The scopes the citizen consents to for the client now.
+    pub consent: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -96,41 +94,22 @@ impl Store {
             .optional()?)
     }
 
-    /// Spends a code atomically: of two concurrent redemptions exactly one wins. A code
-    /// presented by another client than its own is not spent (`Redeemed` is never returned then).
-    pub fn redeem_code(
+    /// [`redeem_sealed_code`] in a transaction of its own.
+    pub fn redeem_sealed_code(
         &self,
-        code_hash: &str,
-        client_id: &str,
-        now: i64,
+        row: GrantRow,
+        still_authorized: impl FnOnce(&Standing) -> bool,
     ) -> StoreResult<CodeRedemption> {
         let mut conn = self.conn()?;
-        let won = diesel::update(
-            grants::table
-                .filter(grants::code_hash.eq(code_hash))
-                .filter(grants::client_id.eq(client_id))
-                .filter(grants::code_used_at.is_null()),
-        )
-        .set(grants::code_used_at.eq(now))
-        .execute(&mut *conn)?
-            == 1;
-        let row = grants::table
-            .filter(grants::code_hash.eq(code_hash))
-            .select(GrantRow::as_select())
-            .first(&mut *conn)
-            .optional()?;
-        Ok(match (row, won) {
-            (Some(row), _) if row.client_id != client_id => CodeRedemption::OtherClient,
-            (Some(row), true) => CodeRedemption::Redeemed(row),
-            (Some(row), false) => CodeRedemption::Replayed(row),
-            (None, _) => CodeRedemption::Unknown,
-        })
+        Ok(write_transaction(&mut conn, |conn| {
+            redeem_sealed_code(conn, row, still_authorized)
+        })?)
     }
 
     /// Revokes a grant and every refresh token of it. Returns true if it was active.
     pub fn revoke_grant(&self, id: &str, now: i64) -> StoreResult<bool> {
         let mut conn = self.conn()?;
-        let n = super::connection::write_transaction(&mut conn, |conn| {
+        let n = write_transaction(&mut conn, |conn| {
             let n = diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
                 .set(grants::revoked_at.eq(now))
                 .execute(conn)?;
@@ -176,10 +155,7 @@ impl Store {
     }
 
     pub fn insert_refresh(&self, row: &RefreshRow) -> StoreResult<()> {
-        diesel::insert_into(refresh_tokens::table)
-            .values(row)
-            .execute(&mut *self.conn()?)?;
-        Ok(())
+        Ok(insert_refresh(&mut *self.conn()?, row)?)
     }
 
     pub fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRow>> {
@@ -199,7 +175,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<RefreshUse> {
         let mut conn = self.conn()?;
-        let outcome = super::connection::write_transaction(&mut conn, |conn| {
+        let outcome = write_transaction(&mut conn, |conn| {
             let Some(row) = refresh_tokens::table
                 .find(token_hash)
                 .select(RefreshRow::as_select())
@@ -235,4 +211,101 @@ impl Store {
         })?;
         Ok(outcome)
     }
+}
+
+/// A session's `ended_at` (`None` when there is no such session), locked on PostgreSQL until the
+/// transaction ends (SQLite's write transaction already shuts out every other writer).
+fn session_ended_at(conn: &mut AnyConnection, sid: &str) -> QueryResult<Option<Option<i64>>> {
+    let query = sessions::table
+        .filter(sessions::sid.eq(sid))
+        .select(sessions::ended_at);
+    if let AnyConnection::Postgresql(pg) = conn {
+        return query.for_update().first(pg).optional();
+    }
+    query.first(conn).optional()
+}
+
+/// Redeems a sealed code inside the caller's write transaction: stores its grant (`row`,
+/// spent) unless a grant of the same code exists, in which case that one is returned as
+/// replayed. The code's session and the citizen's consent are read in the same transaction and
+/// handed to `still_authorized`; a grant it refuses is stored revoked, so the code is spent
+/// either way. On PostgreSQL the session row is locked first: a logout (which lists the
+/// session's grants for back-channel notices) waits for this grant, and a second redemption of
+/// the code waits and then sees it.
+pub fn redeem_sealed_code(
+    conn: &mut AnyConnection,
+    mut row: GrantRow,
+    still_authorized: impl FnOnce(&Standing) -> bool,
+) -> QueryResult<CodeRedemption> {
+    let sid = row.sid.clone().unwrap_or_default();
+    let session_open = session_ended_at(conn, &sid)?.is_some_and(|ended| ended.is_none());
+    let code_hash = row.code_hash.clone().unwrap_or_default();
+    if let Some(spent) = grants::table
+        .filter(grants::code_hash.eq(&code_hash))
+        .select(GrantRow::as_select())
+        .first(conn)
+        .optional()?
+    {
+        return Ok(CodeRedemption::Replayed(spent));
+    }
+    let consent = consents::table
+        .find((&row.sub, &row.client_id))
+        .select(consents::scope)
+        .first(conn)
+        .optional()?;
+    if row.revoked_at.is_none()
+        && !still_authorized(&Standing {
+            session_open,
+            consent,
+        })
+    {
+        row.revoked_at = row.code_used_at;
+    }
+    diesel::insert_into(grants::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(CodeRedemption::Redeemed(row))
+}
+
+/// The audit writer's companion (see `store::audit::Companion`) that redeems a sealed code and,
+/// when the code wins, stores its first refresh token: the entry is written only then. What
+/// happened is sent on `told`; `None` when another redemption of the code was stored at the
+/// same moment (PostgreSQL replicas, for a code whose session is gone and so locks nothing).
+pub fn code_redemption(
+    row: GrantRow,
+    refresh: Option<RefreshRow>,
+    still_authorized: impl FnOnce(&Standing) -> bool + Send + 'static,
+    told: std::sync::mpsc::SyncSender<Option<CodeRedemption>>,
+) -> super::audit::Companion {
+    Box::new(move |conn| {
+        let redemption = match redeem_sealed_code(conn, row, still_authorized) {
+            Ok(r) => r,
+            Err(e) => {
+                if matches!(
+                    e,
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _
+                    )
+                ) {
+                    let _ = told.send(None);
+                }
+                return Err(e);
+            }
+        };
+        let won = matches!(&redemption, CodeRedemption::Redeemed(g) if g.revoked_at.is_none());
+        if let (true, Some(refresh)) = (won, &refresh) {
+            insert_refresh(conn, refresh)?;
+        }
+        let _ = told.send(Some(redemption));
+        Ok(won)
+    })
+}
+
+/// Stores a refresh token inside the caller's transaction.
+pub fn insert_refresh(conn: &mut AnyConnection, row: &RefreshRow) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
 }

@@ -169,6 +169,8 @@ async fn postgres_stopped_under_load_gets_clear_503s_and_service_resumes_by_itse
         .map(|(c, _)| stored_hash(c))
         .collect();
     let db = Db::Postgres(&pg, "idp");
+    // Codes are sealed and stored only when redeemed (spent), so none should be live at all;
+    // this guards against a code ever being stored again before the app has it.
     let live_codes = db.texts(
         "SELECT code_hash AS line FROM grants WHERE code_hash IS NOT NULL \
          AND code_used_at IS NULL AND revoked_at IS NULL",
