@@ -83,11 +83,17 @@ impl AuditLog {
     /// for answers given from the async workers. Never blocks: with the queue full (thousands
     /// of entries waiting) it fails at once, and the request is answered 503.
     pub async fn append_async(&self, event: AuditEvent) -> Result<(), AuditError> {
+        self.append_async_with(event, None).await.map(|_| ())
+    }
+
+    /// [`AuditLog::append_with`] for the async workers, never blocking (as `append_async`).
+    pub async fn append_async_with(
+        &self,
+        event: AuditEvent,
+        companion: Option<Companion>,
+    ) -> Result<bool, AuditError> {
         let (ack, done) = tokio::sync::oneshot::channel();
-        let pending = Pending {
-            event,
-            companion: None,
-        };
+        let pending = Pending { event, companion };
         self.queue
             .try_send((pending, Ack::Task(ack)))
             .map_err(|e| {
@@ -98,7 +104,6 @@ impl AuditLog {
             })?;
         done.await
             .map_err(|_| AuditError("writer stopped".into()))?
-            .map(|_| ())
             .map_err(AuditError)
     }
 }

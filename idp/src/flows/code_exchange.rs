@@ -2,6 +2,9 @@
 //! code (see `sealed_code`) is checked, its tokens are signed, and then the grant, the refresh
 //! token and the audit entry are stored in one transaction (the audit log's group commit), in
 //! which the code is also spent. Nothing is answered before that commit.
+use super::audit::AuditError;
+use super::client_auth::{self, Presented};
+use super::counters::Event;
 use super::sealed_code::CodeGrant;
 use super::token::{oauth, prepare_for_grant, TokenError, TokenResponse};
 use crate::domain::audit::AuditEvent;
@@ -11,6 +14,7 @@ use crate::domain::params::Params;
 use crate::domain::pkce;
 use crate::domain::scope::{self, ScopeSet};
 use crate::services::Services;
+use crate::store::audit::Companion;
 use crate::store::grants::{self, CodeRedemption, GrantRow, Standing};
 use crate::store::StoreError;
 use std::sync::mpsc;
@@ -44,12 +48,7 @@ pub fn exchange(
         now,
         bound_key,
     );
-    let first_party = client.first_party;
-    let granted = scopes.clone();
-    let still_authorized = move |standing: &Standing| {
-        let consented = ScopeSet::parse(standing.consent.as_deref().unwrap_or_default());
-        standing.session_open && consent_covers(&granted, &consented, first_party)
-    };
+    let still_authorized = standing_rule(client, &scopes);
     let Some(fault) = fault else {
         return issue(svc, client, row, &scopes, jkt, still_authorized);
     };
@@ -99,6 +98,37 @@ fn issue(
     jkt: Option<&str>,
     still_authorized: impl FnOnce(&Standing) -> bool + Send + 'static,
 ) -> Result<TokenResponse, TokenError> {
+    let (signed, event, companion) = prepare(svc, client, row, scopes, jkt, still_authorized)?;
+    let written = svc.audit.append_with(event, Some(companion));
+    match signed.conclude(written) {
+        Concluded::Answer(answer) => answer,
+        Concluded::Replayed(grant) => Err(replayed(svc, client, &grant, svc.now())?),
+    }
+}
+
+/// Tokens signed for a code, waiting for the commit that decides whether the code won.
+#[derive(Debug)]
+struct Signed {
+    response: TokenResponse,
+    outcome: mpsc::Receiver<Option<CodeRedemption>>,
+}
+
+/// What the commit decided.
+enum Concluded {
+    Answer(Result<TokenResponse, TokenError>),
+    /// The code was spent before: its grant is to be revoked (a blocking follow-up).
+    Replayed(Box<GrantRow>),
+}
+
+/// The signed tokens, the audit entry and the writer's unit of work of a code exchange.
+fn prepare(
+    svc: &Services,
+    client: &Client,
+    row: GrantRow,
+    scopes: &ScopeSet,
+    jkt: Option<&str>,
+    still_authorized: impl FnOnce(&Standing) -> bool + Send + 'static,
+) -> Result<(Signed, AuditEvent, Companion), TokenError> {
     let with_refresh =
         scopes.contains(scope::OFFLINE_ACCESS) && client.allows_grant(GrantType::RefreshToken);
     let prepared = prepare_for_grant(
@@ -113,23 +143,143 @@ fn issue(
     )?;
     let (told, outcome) = mpsc::sync_channel(1);
     let companion = grants::code_redemption(row, prepared.refresh_row, still_authorized, told);
-    let written = svc.audit.append_with(prepared.event, Some(companion));
+    let signed = Signed {
+        response: prepared.response,
+        outcome,
+    };
+    Ok((signed, prepared.event, companion))
+}
+
+impl Signed {
+    fn conclude(self, written: Result<bool, AuditError>) -> Concluded {
+        Concluded::Answer(match (written, self.outcome.try_recv()) {
+            (Ok(true), Ok(Some(CodeRedemption::Redeemed(_)))) => Ok(self.response),
+            (Ok(false), Ok(Some(CodeRedemption::Redeemed(_)))) => Err(oauth(
+                "invalid_grant",
+                "the session ended or the consent was withdrawn after the code was issued",
+            )),
+            (Ok(false), Ok(Some(CodeRedemption::Replayed(grant)))) => {
+                return Concluded::Replayed(Box::new(grant))
+            }
+            // Two redemptions of a code whose session is gone, at once (PostgreSQL replicas).
+            (Err(_), Ok(None)) => Err(already_used()),
+            (Err(e), _) => Err(e.into()),
+            (Ok(_), _) => Err(TokenError::from(StoreError::Corrupt(
+                "a code redemption ended without an outcome".into(),
+            ))),
+        })
+    }
+}
+
+/// A code exchange answered by the async worker that received it, as client_credentials is
+/// (see `machine_token`): the app in the client cache with a secret, no DPoP proof, a code that
+/// opens and passes its checks, and an ID token that needs nothing read from the account. Its
+/// only database work is the writer's commit, which the worker awaits.
+#[derive(Debug)]
+pub struct Quick {
+    client: Client,
+    signed: Signed,
+}
+
+/// What a quick exchange came to once the writer committed.
+#[derive(Debug)]
+pub enum Settled {
+    Answer(Result<TokenResponse, TokenError>),
+    /// A replayed code: revoking what it gave needs a blocking thread.
+    Replayed(Box<Replay>),
+}
+
+/// The follow-up of a replayed code, for a blocking thread.
+#[derive(Debug)]
+pub struct Replay {
+    client: Client,
+    grant: GrantRow,
+}
+
+/// The quick exchange with the entry and unit of work to hand the writer; `None` and the full
+/// exchange runs on a blocking thread and gives the answer, errors included. Nothing is
+/// changed or counted before `None`, so every request is judged and counted once.
+pub fn without_blocking(
+    svc: &Services,
+    params: &Params,
+    presented: &Presented,
+    dpop_proof: bool,
+) -> Option<(Quick, AuditEvent, Companion)> {
+    if dpop_proof
+        || params.first_duplicate().is_some()
+        || params.overflowed()
+        || params.get("grant_type") != Some("authorization_code")
+    {
+        return None;
+    }
+    let client = client_auth::authenticate_cached(svc, presented)?.ok()?;
+    // A federation node's ID token carries the ID number read from the account.
+    if !client.allows_grant(GrantType::AuthorizationCode)
+        || client.dpop_bound
+        || client.federation_region.is_some()
+    {
+        return None;
+    }
+    let code = params.get("code")?;
+    let sealed = CodeGrant::open(&svc.secrets.code_seal, &client.client_id, code)?;
     let now = svc.now();
-    match (written, outcome.try_recv()) {
-        (Ok(true), Ok(Some(CodeRedemption::Redeemed(_)))) => Ok(prepared.response),
-        (Ok(false), Ok(Some(CodeRedemption::Redeemed(_)))) => Err(oauth(
-            "invalid_grant",
-            "the session ended or the consent was withdrawn after the code was issued",
-        )),
-        (Ok(false), Ok(Some(CodeRedemption::Replayed(grant)))) => {
-            Err(replayed(svc, client, &grant, now)?)
+    // Claims asked for by name are read from the account: the blocking path does that.
+    if sealed.claims.is_some() || fault(&sealed, params, now).is_err() {
+        return None;
+    }
+    let scopes = ScopeSet::parse(&sealed.scope);
+    let row = sealed.into_row(
+        &client.client_id,
+        keys::sha256_b64(code.as_bytes()),
+        now,
+        None,
+    );
+    let still_authorized = standing_rule(&client, &scopes);
+    let (signed, event, companion) =
+        prepare(svc, &client, row, &scopes, None, still_authorized).ok()?;
+    Some((Quick { client, signed }, event, companion))
+}
+
+impl Quick {
+    /// The answer once the writer has committed (or failed), counted for the app.
+    pub fn settle(self, svc: &Services, written: Result<bool, AuditError>) -> Settled {
+        match self.signed.conclude(written) {
+            Concluded::Answer(answer) => {
+                let event = if answer.is_ok() {
+                    Event::Token
+                } else {
+                    Event::Error
+                };
+                svc.counters.count(&self.client.client_id, event);
+                Settled::Answer(answer)
+            }
+            Concluded::Replayed(grant) => Settled::Replayed(Box::new(Replay {
+                client: self.client,
+                grant: *grant,
+            })),
         }
-        // Two redemptions of a code whose session is gone, at once (PostgreSQL replicas).
-        (Err(_), Ok(None)) => Err(already_used()),
-        (Err(e), _) => Err(e.into()),
-        (Ok(_), _) => Err(TokenError::from(StoreError::Corrupt(
-            "a code redemption ended without an outcome".into(),
-        ))),
+    }
+}
+
+impl Replay {
+    /// Revokes what the replayed code gave and answers the error. Blocking.
+    pub fn finish(self, svc: &Services) -> Result<TokenResponse, TokenError> {
+        svc.counters.count(&self.client.client_id, Event::Error);
+        Err(replayed(svc, &self.client, &self.grant, svc.now())?)
+    }
+}
+
+/// Whether what authorized a code still stands at its redemption: its session open, and the
+/// consent covering its scopes.
+fn standing_rule(
+    client: &Client,
+    scopes: &ScopeSet,
+) -> impl FnOnce(&Standing) -> bool + Send + 'static {
+    let first_party = client.first_party;
+    let granted = scopes.clone();
+    move |standing: &Standing| {
+        let consented = ScopeSet::parse(standing.consent.as_deref().unwrap_or_default());
+        standing.session_open && consent_covers(&granted, &consented, first_party)
     }
 }
 

@@ -3,6 +3,7 @@
 use super::{blocking, infra_json};
 use crate::domain::params::Params;
 use crate::flows::client_auth::{self, ClientAuthError, Presented, JWT_BEARER};
+use crate::flows::code_exchange::{self, Settled};
 use crate::flows::machine_token;
 use crate::flows::token::{self, TokenError};
 use crate::flows::token_check;
@@ -162,6 +163,19 @@ pub async fn token(
     {
         let committed = svc.audit.append_async(event).await;
         return match pending.settle(&svc, committed) {
+            Ok(tokens) => Ok(json_no_store(tokens)),
+            Err(e) => token_error(e),
+        };
+    }
+    if let Some((quick, event, companion)) =
+        code_exchange::without_blocking(&svc, &form, &presented, proof.is_some())
+    {
+        let written = svc.audit.append_async_with(event, Some(companion)).await;
+        let answer = match quick.settle(&svc, written) {
+            Settled::Answer(answer) => answer,
+            Settled::Replayed(replay) => blocking(&svc, move |s| replay.finish(s)).await?,
+        };
+        return match answer {
             Ok(tokens) => Ok(json_no_store(tokens)),
             Err(e) => token_error(e),
         };
