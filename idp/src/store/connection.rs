@@ -44,7 +44,15 @@ pub fn driver_url(url: &str) -> Result<String, DbSetupError> {
         return Ok(path.to_owned());
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(url.to_owned());
+        // libpq's default `gssencmode=prefer` looks for Kerberos credentials on every connect,
+        // which loads krb5, whose teardown at exit can abort a process while a pool thread is
+        // still connecting (seen once in CI: a `k5_mutex_lock` assertion after `idp audit
+        // verify`). A URL that names `gssencmode` keeps its choice.
+        if url.contains("gssencmode=") {
+            return Ok(url.to_owned());
+        }
+        let separator = if url.contains('?') { '&' } else { '?' };
+        return Ok(format!("{url}{separator}gssencmode=disable"));
     }
     Err(DbSetupError::UnsupportedUrl)
 }
@@ -157,6 +165,24 @@ mod tests {
             }
             c.run_next_migration(SQLITE_MIGRATIONS).unwrap();
         }
+    }
+
+    #[test]
+    fn postgres_urls_skip_kerberos_unless_they_ask_for_it() {
+        assert_eq!(
+            driver_url("postgres://u@h:5432/db").unwrap(),
+            "postgres://u@h:5432/db?gssencmode=disable"
+        );
+        assert_eq!(
+            driver_url("postgresql://u@h/db?sslmode=require").unwrap(),
+            "postgresql://u@h/db?sslmode=require&gssencmode=disable"
+        );
+        assert_eq!(
+            driver_url("postgres://u@h/db?gssencmode=require").unwrap(),
+            "postgres://u@h/db?gssencmode=require"
+        );
+        assert_eq!(driver_url("sqlite://idp.db").unwrap(), "idp.db");
+        assert!(driver_url("mysql://h/db").is_err());
     }
 
     #[test]
