@@ -212,3 +212,58 @@ async fn parallel_guesses_all_count_on_postgresql() {
     parallel_guesses_all_count(TestServer::start_on_host_with_postgres("127.0.0.1", |_| {}).await)
         .await;
 }
+
+/// The session, the throttle's forgiveness and the `login.success` entry commit together: a
+/// login whose entry cannot be stored opens no session and stays counted as a failure.
+#[actix_web::test]
+async fn a_login_that_cannot_be_recorded_opens_no_session_and_stays_counted() {
+    let server = TestServer::start().await;
+    let citizen = id_number(33, 48);
+    server.user(&citizen, PASSWORD).await;
+    let count = |sql: &'static str| {
+        server.with(move |svc| {
+            use diesel::prelude::*;
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(sql)
+                .get_result::<i64>(&mut *svc.store.conn().unwrap())
+                .unwrap()
+        })
+    };
+    let rename = |from: &'static str, to: &'static str| {
+        server.with(move |svc| {
+            use diesel::connection::SimpleConnection;
+            svc.store
+                .conn()
+                .unwrap()
+                .batch_execute(&format!("ALTER TABLE {from} RENAME TO {to}"))
+                .unwrap()
+        })
+    };
+    let failures = "SELECT COALESCE(SUM(failures), 0) FROM throttle WHERE key LIKE 'acct:%'";
+    let browser = Browser::new(&server.base);
+    rename("audit_log", "audit_log_gone").await;
+    let refused = try_login(&browser, &citizen, PASSWORD).await;
+    assert!(
+        refused.status.is_server_error(),
+        "{} {}",
+        refused.status,
+        refused.body
+    );
+    assert!(!logged_in(&browser).await);
+    assert_eq!(count("SELECT COUNT(*) FROM sessions").await, 0);
+    assert_eq!(count(failures).await, 1, "the attempt still counts");
+    rename("audit_log_gone", "audit_log").await;
+    assert_eq!(try_login(&browser, &citizen, PASSWORD).await.status, 303);
+    assert!(logged_in(&browser).await);
+    assert_eq!(count("SELECT COUNT(*) FROM sessions").await, 1);
+    assert_eq!(count(failures).await, 0, "a success forgives the account");
+    let recorded = server
+        .with(|svc| {
+            svc.store
+                .audit_recent(Some("login.success"), 10)
+                .unwrap()
+                .len()
+        })
+        .await;
+    assert_eq!(recorded, 1);
+    server.stop().await;
+}

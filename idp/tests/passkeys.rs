@@ -308,6 +308,77 @@ async fn a_ceremony_is_single_use_and_expires() {
     assert!(!crossed.set_cookie);
 }
 
+/// The ceremony is claimed in the commit that opens the session: of several finishes of one
+/// ceremony at once, one logs in and the others are refused with nothing stored; and a refused
+/// assertion spends its ceremony as a success does.
+#[actix_web::test]
+async fn of_concurrent_finishes_of_one_ceremony_one_logs_in_and_a_refusal_spends_it() {
+    let s = setup().await;
+    let mut phone = Phone::new(&s.server.base);
+    assert_eq!(phone.bind(&s.browser, "手机").await.status, 201);
+    let logins = || async {
+        audit_kinds(&s.server)
+            .await
+            .iter()
+            .filter(|(kind, detail)| kind == "login.success" && detail.contains("passkey"))
+            .count()
+    };
+    let sessions = || {
+        s.server.with(|svc| {
+            use diesel::prelude::*;
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT COUNT(*) FROM sessions")
+                .get_result::<i64>(&mut *svc.store.conn().unwrap())
+                .unwrap()
+        })
+    };
+    let (logins_before, sessions_before) = (logins().await, sessions().await);
+    let start = post_json(&s.browser, "/webauthn/login/start", &json!({})).await;
+    let credential = phone.assert(&start.json, true);
+    let body = json!({ "ceremony": start.json["ceremony"], "credential": credential });
+    let tabs: Vec<Browser> = (0..6).map(|_| Browser::new(&s.server.base)).collect();
+    let finish = |b| post_json(b, "/webauthn/login/finish", &body);
+    let (a, b, c, d, e, f) = tokio::join!(
+        finish(&tabs[0]),
+        finish(&tabs[1]),
+        finish(&tabs[2]),
+        finish(&tabs[3]),
+        finish(&tabs[4]),
+        finish(&tabs[5]),
+    );
+    let answers = [a, b, c, d, e, f];
+    let won: Vec<_> = answers.iter().filter(|a| a.status == 200).collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    assert!(won[0].set_cookie);
+    for lost in answers.iter().filter(|a| a.status != 200) {
+        assert_eq!((lost.status, lost.error()), (400, "ceremony_expired"));
+        assert!(!lost.set_cookie);
+    }
+    assert_eq!(sessions().await, sessions_before + 1);
+    assert_eq!(logins().await, logins_before + 1);
+
+    // An assertion signed for another ceremony is refused, and the ceremony it was sent to is
+    // spent: its own right answer comes too late.
+    let a = post_json(&s.browser, "/webauthn/login/start", &json!({})).await;
+    let b = post_json(&s.browser, "/webauthn/login/start", &json!({})).await;
+    let signed_for_a = phone.assert(&a.json, true);
+    let signed_for_b = phone.assert(&b.json, true);
+    let crossed = post_json(
+        &tabs[0],
+        "/webauthn/login/finish",
+        &json!({ "ceremony": b.json["ceremony"], "credential": signed_for_a }),
+    )
+    .await;
+    assert_eq!(crossed.status, 400, "{}", crossed.json);
+    let late = post_json(
+        &tabs[0],
+        "/webauthn/login/finish",
+        &json!({ "ceremony": b.json["ceremony"], "credential": signed_for_b }),
+    )
+    .await;
+    assert_eq!((late.status, late.error()), (400, "ceremony_expired"));
+    assert_eq!(sessions().await, sessions_before + 1);
+}
+
 #[actix_web::test]
 async fn a_sign_counter_that_goes_backwards_suspends_the_passkey() {
     let s = setup().await;

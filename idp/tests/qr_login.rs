@@ -159,6 +159,42 @@ async fn the_app_approves_and_the_browser_continues_to_the_apps_code_exchange() 
     assert_eq!(status(&browser, &id, "approved").await.1["status"], "done");
 }
 
+/// The code is marked collected in the commit that opens the session: tabs of the browser that
+/// ask at once get one session between them.
+#[actix_web::test]
+async fn an_approved_code_is_collected_once_by_tabs_asking_at_once() {
+    let s = setup().await;
+    let (browser, id, payload) = showing_code(&s).await;
+    assert_eq!(scan(&s, &s.server.base, &payload).await.0, 200);
+    assert_eq!(answer(&s, &s.server.base, &payload, "approve").await.0, 200);
+    let sessions = || {
+        s.server.with(|svc| {
+            use diesel::prelude::*;
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT COUNT(*) FROM sessions")
+                .get_result::<i64>(&mut *svc.store.conn().unwrap())
+                .unwrap()
+        })
+    };
+    let before = sessions().await;
+    let (a, b, c, d) = tokio::join!(
+        status(&browser, &id, "scanned"),
+        status(&browser, &id, "scanned"),
+        status(&browser, &id, "scanned"),
+        status(&browser, &id, "scanned"),
+    );
+    let answers = [a, b, c, d];
+    let collected: Vec<_> = answers
+        .iter()
+        .filter(|(_, v)| v["status"] == "approved")
+        .collect();
+    assert_eq!(collected.len(), 1, "{answers:?}");
+    assert!(collected[0].1["redirect_to"].is_string());
+    for (code, v) in answers.iter().filter(|(_, v)| v["status"] != "approved") {
+        assert_eq!((*code, &v["status"]), (200, &json!("done")), "{v}");
+    }
+    assert_eq!(sessions().await, before + 1);
+}
+
 #[actix_web::test]
 async fn a_second_browser_cannot_complete_the_first_ones_code() {
     let s = setup().await;

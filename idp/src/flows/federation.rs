@@ -8,7 +8,9 @@ use crate::domain::acr;
 use crate::domain::audit::AuditEvent;
 use crate::domain::id_number::IdNumber;
 use crate::services::Services;
+use crate::store;
 use crate::store::session_upstreams::SessionUpstreamRow;
+use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -182,33 +184,51 @@ pub fn arrive(
     let amr = if amr.is_empty() { vec!["fed"] } else { amr };
     let now = svc.now();
     let auth_time = arrival.auth_time.filter(|t| *t <= now).unwrap_or(now);
-    let (cookie, session) = sessions::start_authenticated_at(svc, &sub, acr, &amr, auth_time)?;
-    if let Some(upstream_sid) = arrival.upstream_sid.as_deref().filter(|s| s.len() <= 256) {
-        svc.store.insert_session_upstream(&SessionUpstreamRow {
-            sid: session.sid.clone(),
-            upstream_code: upstream.code.clone(),
-            upstream_sid: upstream_sid.to_owned(),
-            created_at: now,
-        })?;
-    }
-    let redirect_to = sessions::continue_after_login(svc, trip.request_id.as_deref(), &session)?;
-    svc.audit.append(AuditEvent::new(
-        "login.success",
-        &sub,
-        None,
-        serde_json::json!({
-            "method": "federation",
-            "upstream": upstream.code,
-            "roaming_account_created": created,
-            "sid": session.sid,
-            "net": crate::domain::qr::coarse_address(client_ip),
-        }),
-    ))?;
+    let login = sessions::Login {
+        sub: &sub,
+        acr,
+        amr: &amr,
+        auth_time,
+        request_id: trip.request_id.as_deref(),
+    };
+    // Where the session came from (for chained logout) commits with it.
+    let upstream_sid = arrival
+        .upstream_sid
+        .as_deref()
+        .filter(|s| s.len() <= 256)
+        .map(str::to_owned);
+    let came_from = |session: &SessionRow| {
+        upstream_sid
+            .map(|upstream_sid| {
+                store::session_upstreams::inserting(SessionUpstreamRow {
+                    sid: session.sid.clone(),
+                    upstream_code: upstream.code.clone(),
+                    upstream_sid,
+                    created_at: now,
+                })
+            })
+            .into_iter()
+            .collect()
+    };
+    let opened = sessions::open(svc, &login, came_from, |session| {
+        AuditEvent::new(
+            "login.success",
+            &sub,
+            None,
+            serde_json::json!({
+                "method": "federation",
+                "upstream": upstream.code,
+                "roaming_account_created": created,
+                "sid": session.sid,
+                "net": crate::domain::qr::coarse_address(client_ip),
+            }),
+        )
+    })?;
     svc.upstream_health
         .record(&upstream.code, true, None, svc.now());
     Ok(Ok(Arrived {
-        session_cookie: cookie,
-        redirect_to,
+        session_cookie: opened.cookie,
+        redirect_to: opened.redirect_to,
     }))
 }
 

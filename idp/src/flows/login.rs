@@ -7,6 +7,7 @@ use crate::domain::id_number::{IdNumber, IdNumberError};
 use crate::domain::qr::coarse_address;
 use crate::domain::{password, throttle};
 use crate::services::Services;
+use crate::store;
 
 #[derive(Debug)]
 pub struct LoginAttempt<'a> {
@@ -94,26 +95,38 @@ pub fn with_password(
             return Ok(Err(LoginFailure::WrongCredentials));
         }
     };
-    // The account's counter goes; the address keeps its other failures.
-    svc.store
-        .update_throttle_counters(&[&acct_key, &ip_key], |i, c| {
-            (i == 1).then(|| throttle::PER_IP.forgive_one(c))
-        })?;
-    let (cookie, session) = sessions::start(svc, &user.sub, ACR_PASSWORD, &["pwd"])?;
     // The app this login serves, for the citizen's login history.
-    let mut app = None;
-    if let Some(id) = attempt.request_id {
-        svc.store.mark_request_login(id, &session.sid)?;
-        app = svc.store.auth_request(id, now)?.map(|r| r.client_id);
-    }
-    svc.audit.append(AuditEvent::new(
-        "login.success",
-        &user.sub,
-        app.as_deref(),
-        serde_json::json!({ "method": "pwd", "sid": session.sid, "net": coarse_address(attempt.client_ip) }),
-    ))?;
+    let app = match attempt.request_id {
+        Some(id) => svc.store.auth_request(id, now)?.map(|r| r.client_id),
+        None => None,
+    };
+    // The account's counter goes; the address keeps its other failures. Settled in the same
+    // commit as the session, so a login that fails to open one is still counted.
+    let forgive = store::throttle::settling(vec![acct_key, ip_key], |i, c| {
+        (i == 1).then(|| throttle::PER_IP.forgive_one(c))
+    });
+    let login = sessions::Login {
+        sub: &user.sub,
+        acr: ACR_PASSWORD,
+        amr: &["pwd"],
+        auth_time: svc.now(),
+        request_id: attempt.request_id,
+    };
+    let opened = sessions::open(
+        svc,
+        &login,
+        |_| vec![forgive],
+        |session| {
+            AuditEvent::new(
+                "login.success",
+                &user.sub,
+                app.as_deref(),
+                serde_json::json!({ "method": "pwd", "sid": session.sid, "net": coarse_address(attempt.client_ip) }),
+            )
+        },
+    )?;
     Ok(Ok(LoggedIn {
-        session_cookie: cookie,
+        session_cookie: opened.cookie,
         sub: user.sub,
     }))
 }

@@ -9,7 +9,7 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::passkey::{self, PasskeyError};
 use crate::services::Services;
 use crate::store::passkeys::{CeremonyRow, PasskeyRow};
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use webauthn_rs::prelude::*;
@@ -331,9 +331,68 @@ pub fn login_finish(
         Err(e) => return Ok(Err(e)),
     };
     let now = svc.now();
-    let Some(row) = svc.store.take_ceremony(ceremony, LOGIN, now)? else {
+    let Some(row) = svc.store.ceremony(ceremony, LOGIN, now)? else {
         return Ok(Err(PasskeyError::CeremonyExpired));
     };
+    let (stored, key) = match verify_assertion(svc, rp, &row, credential, now)? {
+        Ok(verified) => verified,
+        Err(refused) => {
+            // A refused assertion spends its ceremony as a success does: each is tried once.
+            svc.store.take_ceremony(ceremony, LOGIN, now)?;
+            return Ok(Err(refused));
+        }
+    };
+    let cred_id = stored.cred_id.clone();
+    // The ceremony is claimed, and the new signature counter stored, in the commit that opens
+    // the session: of two finishes of one ceremony, only one logs in.
+    let claim = store::passkeys::claiming_ceremony(ceremony.to_owned());
+    let used = store::passkeys::recording_use(
+        cred_id.clone(),
+        serde_json::to_string(&key).map_err(|_| corrupt("passkey"))?,
+        now,
+    );
+    let amr = passkey::amr_for(credential.response.authenticator_data.as_ref());
+    let login = sessions::Login {
+        sub: &stored.sub,
+        acr: ACR_STRONG,
+        amr: &amr,
+        auth_time: now,
+        request_id: row.request_id.as_deref(),
+    };
+    let opened = sessions::open_claiming(
+        svc,
+        claim,
+        &login,
+        |_| vec![used],
+        |session| {
+            AuditEvent::new(
+                "login.success",
+                &stored.sub,
+                None,
+                serde_json::json!({ "method": "passkey", "amr": amr, "passkey": cred_ref(&cred_id), "sid": session.sid,
+                "net": crate::domain::qr::coarse_address(client_ip) }),
+            )
+        },
+    )?;
+    let Some(opened) = opened else {
+        return Ok(Err(PasskeyError::CeremonyExpired));
+    };
+    Ok(Ok(PasskeyLogin {
+        session_cookie: opened.cookie,
+        sub: stored.sub,
+        redirect_to: opened.redirect_to,
+    }))
+}
+
+/// Checks a login assertion against the ceremony's challenge and the passkey it names; the
+/// passkey and its updated counter state if it holds. Refusals are audited here.
+fn verify_assertion(
+    svc: &Services,
+    rp: &Webauthn,
+    row: &CeremonyRow,
+    credential: &PublicKeyCredential,
+    now: i64,
+) -> PasskeyResult<(PasskeyRow, Passkey)> {
     let state: DiscoverableAuthentication =
         serde_json::from_str(&row.state).map_err(|_| corrupt("webauthn login state"))?;
     let cred_id = b64(credential.get_credential_id());
@@ -376,6 +435,14 @@ pub fn login_finish(
     };
     let result = match result {
         Ok(r) => r,
+        // The counter stored by a finish of this same ceremony that committed meanwhile (a
+        // double submission, a replay racing the original): that finish took the ceremony in
+        // the same commit, so this one is late, not a clone.
+        Err(WebauthnError::CredentialPossibleCompromise)
+            if svc.store.ceremony(&row.id, LOGIN, now)?.is_none() =>
+        {
+            return Ok(Err(PasskeyError::CeremonyExpired));
+        }
         Err(WebauthnError::CredentialPossibleCompromise) => {
             svc.store.suspend_passkey(&cred_id, now)?;
             audit(
@@ -398,26 +465,7 @@ pub fn login_finish(
         }
     };
     key.update_credential(&result);
-    svc.store.passkey_used(
-        &cred_id,
-        &serde_json::to_string(&key).map_err(|_| corrupt("passkey"))?,
-        now,
-    )?;
-    let amr = passkey::amr_for(credential.response.authenticator_data.as_ref());
-    let (cookie, session) = sessions::start(svc, &stored.sub, ACR_STRONG, &amr)?;
-    let redirect_to = sessions::continue_after_login(svc, row.request_id.as_deref(), &session)?;
-    audit(
-        svc,
-        "login.success",
-        &stored.sub,
-        serde_json::json!({ "method": "passkey", "amr": amr, "passkey": cred_ref(&cred_id), "sid": session.sid,
-            "net": crate::domain::qr::coarse_address(client_ip) }),
-    )?;
-    Ok(Ok(PasskeyLogin {
-        session_cookie: cookie,
-        sub: stored.sub,
-        redirect_to,
-    }))
+    Ok(Ok((stored, key)))
 }
 
 /// The citizen's passkeys.

@@ -6,7 +6,7 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::qr::{self, Status};
 use crate::services::Services;
 use crate::store::qr_logins::{QrAnswer, QrLoginRow};
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
@@ -166,27 +166,43 @@ pub fn browser_view(svc: &Services, id: &str, binding: Option<&str>) -> QrResult
     if status != Status::Approved {
         return Ok(Ok(BrowserView::Status(status)));
     }
-    // One collection only, even if two tabs of this browser ask at once.
-    if !svc.store.collect_qr_login(&row.id_hash, svc.now())? {
-        return Ok(Ok(BrowserView::Status(Status::Done)));
-    }
     let corrupt = || Infra::Store(StoreError::Corrupt("qr login".into()));
     let sub = row.sub.clone().ok_or_else(corrupt)?;
     let acr = row.acr.clone().ok_or_else(corrupt)?;
     let amr = row.amr.clone().unwrap_or_default();
     let amr: Vec<&str> = amr.split(' ').filter(|s| !s.is_empty()).collect();
-    let (cookie, session) = sessions::start(svc, &sub, &acr, &amr)?;
-    let redirect_to = sessions::continue_after_login(svc, row.request_id.as_deref(), &session)?;
-    svc.audit.append(AuditEvent::new(
-        "login.success",
-        &sub,
-        None,
-        serde_json::json!({ "method": "qr", "amr": amr, "sid": session.sid,
-            "net": qr::coarse_address(&row.client_ip) }),
-    ))?;
+    let now = svc.now();
+    let login = sessions::Login {
+        sub: &sub,
+        acr: &acr,
+        amr: &amr,
+        auth_time: now,
+        request_id: row.request_id.as_deref(),
+    };
+    // One collection only, even if two tabs of this browser ask at once: the code is marked
+    // collected in the same commit as the session it gives.
+    let collect = store::qr_logins::collecting(row.id_hash.clone(), now);
+    let opened = sessions::open_claiming(
+        svc,
+        collect,
+        &login,
+        |_| Vec::new(),
+        |session| {
+            AuditEvent::new(
+                "login.success",
+                &sub,
+                None,
+                serde_json::json!({ "method": "qr", "amr": amr, "sid": session.sid,
+                "net": qr::coarse_address(&row.client_ip) }),
+            )
+        },
+    )?;
+    let Some(opened) = opened else {
+        return Ok(Ok(BrowserView::Status(Status::Done)));
+    };
     Ok(Ok(BrowserView::Collected {
-        session_cookie: cookie,
-        redirect_to,
+        session_cookie: opened.cookie,
+        redirect_to: opened.redirect_to,
     }))
 }
 

@@ -1,7 +1,10 @@
 //! The single sign-on session: a random cookie value in the browser, only its hash stored.
+use super::Infra;
+use crate::domain::audit::AuditEvent;
 use crate::services::Services;
+use crate::store::audit::{Claim, Step};
 use crate::store::sessions::SessionRow;
-use crate::store::StoreResult;
+use crate::store::{self, StoreResult};
 
 pub fn cookie_hash(cookie: &str) -> String {
     keys::sha256_b64(cookie.as_bytes())
@@ -17,55 +20,102 @@ pub fn current(svc: &Services, cookie: Option<&str>) -> StoreResult<Option<Sessi
     }
 }
 
-/// A new session after a successful login. Always a fresh id (no session fixation);
-/// returns the cookie value and the row.
-pub fn start(
-    svc: &Services,
-    sub: &str,
-    acr: &str,
-    amr: &[&str],
-) -> StoreResult<(String, SessionRow)> {
-    start_authenticated_at(svc, sub, acr, amr, svc.now())
+/// Who a successful login logged in, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Login<'a> {
+    pub sub: &'a str,
+    pub acr: &'a str,
+    /// RFC 8176 method values.
+    pub amr: &'a [&'a str],
+    /// When the citizen authenticated: now, or earlier at an upstream identity provider (so
+    /// that `max_age` and `auth_time` mean what they say).
+    pub auth_time: i64,
+    /// The parked authorization request the login serves, if any.
+    pub request_id: Option<&'a str>,
 }
 
-/// A new session for an authentication that happened at `auth_time` (at an upstream identity
-/// provider, say): `max_age` and `auth_time` then mean what they say.
-pub fn start_authenticated_at(
+/// The session a login opened.
+#[derive(Debug)]
+pub struct Opened {
+    /// The cookie's value (only its hash is stored).
+    pub cookie: String,
+    pub session: SessionRow,
+    /// Where the browser goes next: back to the request the login served, or the account page.
+    pub redirect_to: String,
+}
+
+/// Opens the session a login earned: always a fresh id (no session fixation). The session, the
+/// mark on the request it serves, whatever else the login settles (`also`, given the new
+/// session: its throttle counters, its passkey's signature counter, the upstream session it came
+/// from) and the login's audit entry (`event`) commit together or not at all: a citizen is
+/// logged in exactly when the log says so, and a login pays for one commit instead of one per
+/// write.
+pub fn open(
     svc: &Services,
-    sub: &str,
-    acr: &str,
-    amr: &[&str],
-    auth_time: i64,
-) -> StoreResult<(String, SessionRow)> {
+    login: &Login<'_>,
+    also: impl FnOnce(&SessionRow) -> Vec<Step>,
+    event: impl FnOnce(&SessionRow) -> AuditEvent,
+) -> Result<Opened, Infra> {
+    open_with(svc, None, login, also, event)?
+        .ok_or(Infra::Corrupt("a login that claimed nothing was declined"))
+}
+
+/// As `open`, for a login that must first claim what it was granted on (a WebAuthn ceremony,
+/// an approved QR login), once: `None`, with nothing written, when another request claimed it
+/// first.
+pub fn open_claiming(
+    svc: &Services,
+    claim: Claim,
+    login: &Login<'_>,
+    also: impl FnOnce(&SessionRow) -> Vec<Step>,
+    event: impl FnOnce(&SessionRow) -> AuditEvent,
+) -> Result<Option<Opened>, Infra> {
+    open_with(svc, Some(claim), login, also, event)
+}
+
+fn open_with(
+    svc: &Services,
+    claim: Option<Claim>,
+    login: &Login<'_>,
+    also: impl FnOnce(&SessionRow) -> Vec<Step>,
+    event: impl FnOnce(&SessionRow) -> AuditEvent,
+) -> Result<Option<Opened>, Infra> {
     let cookie = keys::random_token(32);
     let now = svc.now();
-    let row = SessionRow {
+    let session = SessionRow {
         id_hash: cookie_hash(&cookie),
         sid: keys::random_token(16),
-        sub: sub.to_owned(),
-        auth_time: auth_time.min(now),
-        acr: acr.to_owned(),
-        amr: amr.join(" "),
+        sub: login.sub.to_owned(),
+        auth_time: login.auth_time.min(now),
+        acr: login.acr.to_owned(),
+        amr: login.amr.join(" "),
         created_at: now,
         expires_at: now + svc.config.session_ttl_secs,
         ended_at: None,
     };
-    svc.store.insert_session(&row)?;
-    Ok((cookie, row))
+    let mut steps = also(&session);
+    steps.push(store::sessions::inserting(session.clone()));
+    if let Some(id) = login.request_id {
+        steps.push(store::auth_requests::marking_login(
+            id.to_owned(),
+            session.sid.clone(),
+        ));
+    }
+    let written = svc
+        .audit
+        .append_with(event(&session), Some(store::audit::together(claim, steps)))?;
+    Ok(written.then(|| Opened {
+        cookie,
+        redirect_to: next_after_login(svc, login.request_id),
+        session,
+    }))
 }
 
 /// Where the browser goes after a login: back to the authorization request it served (marked
 /// as logged in by this very session), or to the account page.
-pub fn continue_after_login(
-    svc: &Services,
-    request_id: Option<&str>,
-    session: &SessionRow,
-) -> StoreResult<String> {
-    Ok(match request_id {
-        Some(req) => {
-            svc.store.mark_request_login(req, &session.sid)?;
-            svc.config.endpoint(&format!("/authorize/resume?req={req}"))
-        }
+pub fn next_after_login(svc: &Services, request_id: Option<&str>) -> String {
+    match request_id {
+        Some(req) => svc.config.endpoint(&format!("/authorize/resume?req={req}")),
         None => svc.config.endpoint("/account"),
-    })
+    }
 }

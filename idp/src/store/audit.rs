@@ -41,6 +41,29 @@ impl From<AuditRow> for AuditEntry {
 /// either way).
 pub type Companion = Box<dyn FnOnce(&mut AnyConnection) -> QueryResult<bool> + Send>;
 
+/// One write that goes with an entry (see `together`).
+pub type Step = Box<dyn FnOnce(&mut AnyConnection) -> QueryResult<()> + Send>;
+
+/// A first write that decides whether anything else happens (see `together`): false when what
+/// it claims (a WebAuthn ceremony, an approved QR login) was claimed first by someone else.
+pub type Claim = Box<dyn FnOnce(&mut AnyConnection) -> QueryResult<bool> + Send>;
+
+/// A companion that makes the claim, if any, and then every step, in order, and has its entry
+/// written. A claim that loses writes nothing: no step runs and no entry is written.
+pub fn together(claim: Option<Claim>, steps: Vec<Step>) -> Companion {
+    Box::new(move |conn| {
+        if let Some(claim) = claim {
+            if !claim(conn)? {
+                return Ok(false);
+            }
+        }
+        for step in steps {
+            step(conn)?;
+        }
+        Ok(true)
+    })
+}
+
 /// An entry to append, with the work that goes with it.
 pub struct Pending {
     pub event: AuditEvent,

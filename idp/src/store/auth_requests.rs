@@ -1,5 +1,6 @@
+use super::audit::Step;
 use super::schema::auth_requests;
-use super::{Store, StoreResult};
+use super::{AnyConnection, Store, StoreResult};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -32,13 +33,6 @@ impl Store {
             .optional()?)
     }
 
-    pub fn mark_request_login(&self, id: &str, sid: &str) -> StoreResult<()> {
-        diesel::update(auth_requests::table.find(id))
-            .set(auth_requests::login_sid.eq(sid))
-            .execute(&mut *self.conn()?)?;
-        Ok(())
-    }
-
     pub fn mark_request_consent(&self, id: &str, sub: &str) -> StoreResult<()> {
         diesel::update(auth_requests::table.find(id))
             .set(auth_requests::consent_sub.eq(sub))
@@ -50,4 +44,16 @@ impl Store {
     pub fn take_auth_request(&self, id: &str) -> StoreResult<bool> {
         Ok(diesel::delete(auth_requests::table.find(id)).execute(&mut *self.conn()?)? == 1)
     }
+}
+
+fn mark_login(conn: &mut AnyConnection, id: &str, sid: &str) -> QueryResult<()> {
+    diesel::update(auth_requests::table.find(id))
+        .set(auth_requests::login_sid.eq(sid))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks a parked request as logged in by session `sid`, as a step of an audit entry's companion.
+pub fn marking_login(id: String, sid: String) -> Step {
+    Box::new(move |conn| mark_login(conn, &id, &sid))
 }

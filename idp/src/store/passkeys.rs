@@ -1,6 +1,7 @@
 //! Passkeys and the WebAuthn ceremonies in flight.
+use super::audit::{Claim, Step};
 use super::schema::{passkeys, webauthn_ceremonies};
-use super::{Store, StoreResult};
+use super::{AnyConnection, Store, StoreResult};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -57,13 +58,7 @@ impl Store {
 
     /// Records a successful use: the new counter state and the time.
     pub fn passkey_used(&self, cred_id: &str, credential: &str, now: i64) -> StoreResult<()> {
-        diesel::update(passkeys::table.find(cred_id))
-            .set((
-                passkeys::credential.eq(credential),
-                passkeys::last_used_at.eq(now),
-            ))
-            .execute(&mut *self.conn()?)?;
-        Ok(())
+        Ok(record_use(&mut *self.conn()?, cred_id, credential, now)?)
     }
 
     /// Marks a passkey as possibly cloned; true if this call suspended it.
@@ -92,6 +87,17 @@ impl Store {
             .values(row)
             .execute(&mut *self.conn()?)?;
         Ok(())
+    }
+
+    /// A ceremony of `kind` still running (a read: see `claiming_ceremony`).
+    pub fn ceremony(&self, id: &str, kind: &str, now: i64) -> StoreResult<Option<CeremonyRow>> {
+        Ok(webauthn_ceremonies::table
+            .find(id)
+            .filter(webauthn_ceremonies::kind.eq(kind))
+            .filter(webauthn_ceremonies::expires_at.gt(now))
+            .select(CeremonyRow::as_select())
+            .first(&mut *self.conn()?)
+            .optional()?)
     }
 
     /// Takes a ceremony out of the table: it can be finished once, by whichever replica gets
@@ -123,4 +129,32 @@ impl Store {
         )
         .execute(&mut *self.conn()?)?)
     }
+}
+
+fn record_use(
+    conn: &mut AnyConnection,
+    cred_id: &str,
+    credential: &str,
+    now: i64,
+) -> QueryResult<()> {
+    diesel::update(passkeys::table.find(cred_id))
+        .set((
+            passkeys::credential.eq(credential),
+            passkeys::last_used_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records a successful use (the new counter state), as a step of an audit entry's companion.
+pub fn recording_use(cred_id: String, credential: String, now: i64) -> Step {
+    Box::new(move |conn| record_use(conn, &cred_id, &credential, now))
+}
+
+/// Takes a ceremony out of the table, as the claim of an audit entry's companion: only the
+/// request whose DELETE removed it (on any replica) finishes it.
+pub fn claiming_ceremony(id: String) -> Claim {
+    Box::new(move |conn| {
+        Ok(diesel::delete(webauthn_ceremonies::table.find(&id)).execute(conn)? == 1)
+    })
 }

@@ -1,4 +1,5 @@
 //! QR-code logins in flight.
+use super::audit::Claim;
 use super::schema::qr_logins;
 use super::{Store, StoreResult};
 use diesel::prelude::*;
@@ -102,18 +103,6 @@ impl Store {
 
     /// Marks an approved login as collected by its browser; true for the one caller that did.
     /// An answer given just before the code expired may still be collected for a minute.
-    pub fn collect_qr_login(&self, id_hash: &str, now: i64) -> StoreResult<bool> {
-        Ok(diesel::update(
-            qr_logins::table
-                .find(id_hash)
-                .filter(qr_logins::status.eq("approved"))
-                .filter(qr_logins::expires_at.gt(now - 60)),
-        )
-        .set((qr_logins::status.eq("done"), qr_logins::updated_at.eq(now)))
-        .execute(&mut *self.conn()?)?
-            == 1)
-    }
-
     /// Logins whose status changed at or after `since` (for the replica's status watcher).
     pub fn qr_logins_changed_since(&self, since: i64) -> StoreResult<Vec<String>> {
         Ok(qr_logins::table
@@ -128,4 +117,20 @@ impl Store {
                 .execute(&mut *self.conn()?)?,
         )
     }
+}
+
+/// Marks an approved QR login collected, as the claim of an audit entry's companion: one
+/// collection only, even if two tabs of the browser ask at once.
+pub fn collecting(id_hash: String, now: i64) -> Claim {
+    Box::new(move |conn| {
+        Ok(diesel::update(
+            qr_logins::table
+                .find(&id_hash)
+                .filter(qr_logins::status.eq("approved"))
+                .filter(qr_logins::expires_at.gt(now - 60)),
+        )
+        .set((qr_logins::status.eq("done"), qr_logins::updated_at.eq(now)))
+        .execute(conn)?
+            == 1)
+    })
 }

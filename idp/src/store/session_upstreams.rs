@@ -1,4 +1,5 @@
 //! Which upstream session each federated local session came from (for chained logout).
+use super::audit::Step;
 use super::schema::session_upstreams;
 use super::{Store, StoreResult};
 use diesel::prelude::*;
@@ -13,13 +14,6 @@ pub struct SessionUpstreamRow {
 }
 
 impl Store {
-    pub fn insert_session_upstream(&self, row: &SessionUpstreamRow) -> StoreResult<()> {
-        diesel::insert_into(session_upstreams::table)
-            .values(row)
-            .execute(&mut *self.conn()?)?;
-        Ok(())
-    }
-
     /// The upstream session a local session came from, if it came from one.
     pub fn session_upstream(&self, sid: &str) -> StoreResult<Option<SessionUpstreamRow>> {
         Ok(session_upstreams::table
@@ -38,4 +32,14 @@ impl Store {
             .limit(100)
             .load(&mut *self.conn()?)?)
     }
+}
+
+/// Stores where a session came from, as a step of an audit entry's companion.
+pub fn inserting(row: SessionUpstreamRow) -> Step {
+    Box::new(move |conn| {
+        diesel::insert_into(session_upstreams::table)
+            .values(&row)
+            .execute(conn)
+            .map(|_| ())
+    })
 }

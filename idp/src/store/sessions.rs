@@ -1,5 +1,6 @@
+use super::audit::Step;
 use super::schema::sessions;
-use super::{Store, StoreResult};
+use super::{AnyConnection, Store, StoreResult};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -30,13 +31,6 @@ impl SessionRow {
 }
 
 impl Store {
-    pub fn insert_session(&self, row: &SessionRow) -> StoreResult<()> {
-        diesel::insert_into(sessions::table)
-            .values(row)
-            .execute(&mut *self.conn()?)?;
-        Ok(())
-    }
-
     pub fn active_session(&self, id_hash: &str, now: i64) -> StoreResult<Option<SessionRow>> {
         Ok(sessions::table
             .find(id_hash)
@@ -86,4 +80,16 @@ impl Store {
             .first(&mut *conn)
             .optional()?)
     }
+}
+
+fn insert(conn: &mut AnyConnection, row: &SessionRow) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Stores a new session, as a step of an audit entry's companion.
+pub fn inserting(row: SessionRow) -> Step {
+    Box::new(move |conn| insert(conn, &row))
 }

@@ -1,3 +1,4 @@
+use super::audit::Step;
 use super::connection::{write_transaction, AnyConnection};
 use super::schema::throttle;
 use super::{Store, StoreResult};
@@ -58,39 +59,58 @@ impl Store {
     pub fn update_throttle_counters(
         &self,
         keys: &[&str],
-        mut next: impl FnMut(usize, Counter) -> Option<Counter>,
+        next: impl FnMut(usize, Counter) -> Option<Counter>,
     ) -> StoreResult<()> {
         let mut conn = self.conn()?;
-        write_transaction(&mut conn, |conn| {
-            for (i, key) in keys.iter().enumerate() {
-                let row = read_for_update(conn, key)?;
-                let exists = row.is_some();
-                let current = row.map(counter).unwrap_or_default();
-                match (next(i, current), exists) {
-                    (Some(c), true) => {
-                        diesel::update(throttle::table.find(key))
-                            .set((
-                                throttle::failures.eq(c.failures),
-                                throttle::window_start.eq(c.window_start),
-                                throttle::locked_until.eq(c.locked_until),
-                            ))
-                            .execute(conn)?;
-                    }
-                    (Some(c), false) => {
-                        diesel::insert_into(throttle::table)
-                            .values(counter_row(key, c))
-                            .execute(conn)?;
-                    }
-                    (None, true) => {
-                        diesel::delete(throttle::table.find(key)).execute(conn)?;
-                    }
-                    (None, false) => {}
-                }
-            }
-            Ok(())
-        })?;
+        write_transaction(&mut conn, |conn| update_counters(conn, keys, next))?;
         Ok(())
     }
+}
+
+/// Settles counters (as `Store::update_throttle_counters`), as a step of an audit entry's
+/// companion: a successful login's forgiveness commits with its entry.
+pub fn settling(
+    keys: Vec<String>,
+    next: impl FnMut(usize, Counter) -> Option<Counter> + Send + 'static,
+) -> Step {
+    Box::new(move |conn| {
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        update_counters(conn, &keys, next)
+    })
+}
+
+/// The read-modify-write of `update_throttle_counters`, inside the caller's transaction.
+fn update_counters(
+    conn: &mut AnyConnection,
+    keys: &[&str],
+    mut next: impl FnMut(usize, Counter) -> Option<Counter>,
+) -> QueryResult<()> {
+    for (i, key) in keys.iter().enumerate() {
+        let row = read_for_update(conn, key)?;
+        let exists = row.is_some();
+        let current = row.map(counter).unwrap_or_default();
+        match (next(i, current), exists) {
+            (Some(c), true) => {
+                diesel::update(throttle::table.find(key))
+                    .set((
+                        throttle::failures.eq(c.failures),
+                        throttle::window_start.eq(c.window_start),
+                        throttle::locked_until.eq(c.locked_until),
+                    ))
+                    .execute(conn)?;
+            }
+            (Some(c), false) => {
+                diesel::insert_into(throttle::table)
+                    .values(counter_row(key, c))
+                    .execute(conn)?;
+            }
+            (None, true) => {
+                diesel::delete(throttle::table.find(key)).execute(conn)?;
+            }
+            (None, false) => {}
+        }
+    }
+    Ok(())
 }
 
 /// A counter's row inside a write transaction, held until it ends. SQLite's write transaction
