@@ -1,6 +1,6 @@
 //! One scenario run: N virtual clients, each with a state of its own, each doing one operation
 //! after another until the time is up; the server's CPU time is read from /proc around it.
-use crate::server::cpu_seconds;
+use crate::server::{cpu_seconds, hashing_seconds};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,6 +15,8 @@ pub struct Outcome {
     /// Sorted.
     pub latencies_us: Vec<u32>,
     pub server_cpu: f64,
+    /// Of `server_cpu`, the seconds its Argon2id threads used.
+    pub hashing_cpu: f64,
 }
 
 impl Outcome {
@@ -36,6 +38,7 @@ impl Outcome {
         self.errors += other.errors;
         self.seconds += other.seconds;
         self.server_cpu += other.server_cpu;
+        self.hashing_cpu += other.hashing_cpu;
         self.latencies_us.extend(other.latencies_us);
         self.latencies_us.sort_unstable();
         self
@@ -47,6 +50,17 @@ impl Outcome {
             return 0.0;
         }
         self.server_cpu * 1000.0 / self.ops as f64
+    }
+
+    /// For scenarios that hash a password: the hash's share of the server's CPU, and the
+    /// server's CPU milliseconds per operation besides the hash.
+    pub fn hashing(&self) -> Option<(f64, f64)> {
+        (self.hashing_cpu > 0.0 && self.server_cpu > 0.0 && self.ops > 0).then(|| {
+            (
+                self.hashing_cpu / self.server_cpu,
+                (self.server_cpu - self.hashing_cpu) * 1000.0 / self.ops as f64,
+            )
+        })
     }
 }
 
@@ -66,7 +80,7 @@ where
 {
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicU64::new(0));
-    let cpu_before = cpu_seconds(pid);
+    let (cpu_before, hashing_before) = (cpu_seconds(pid), hashing_seconds(pid));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for state in states {
@@ -102,5 +116,6 @@ where
         seconds,
         latencies_us,
         server_cpu: cpu_seconds(pid) - cpu_before,
+        hashing_cpu: hashing_seconds(pid) - hashing_before,
     }
 }

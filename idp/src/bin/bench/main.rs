@@ -31,7 +31,7 @@ mod wire;
 use flows::{client_credentials, code_flow, http, log_in};
 use load::Outcome;
 use passkey::{bind_phone, passkey_login};
-use server::{cpu_seconds, memory_kib, start_server, Fixture, Server};
+use server::{cpu_seconds, hashing_seconds, memory_kib, start_server, Fixture, Server};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -171,7 +171,7 @@ async fn run(
     let mut phones = phones.into_iter();
     let mut apps = apps.into_iter();
     let server_ref = Arc::new(server.clone_for_workers());
-    let cpu_before = cpu_seconds(pid);
+    let (cpu_before, hashing_before) = (cpu_seconds(pid), hashing_seconds(pid));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for worker in 0..args.concurrency {
@@ -248,6 +248,7 @@ async fn run(
         seconds,
         latencies_us,
         server_cpu: cpu_seconds(pid) - cpu_before,
+        hashing_cpu: hashing_seconds(pid) - hashing_before,
     }
 }
 
@@ -274,6 +275,12 @@ async fn run_only(server: &Server, fixture: Arc<Fixture>, args: &Args, pid: u32)
             r.errors,
             r.cpu_ms_per_op()
         );
+        if let Some((share, rest_ms)) = r.hashing() {
+            println!(
+                "  Argon2id: {:.1} % of the server's CPU; {rest_ms:.2} ms per operation besides",
+                share * 100.0
+            );
+        }
         failed |= r.errors > 0 || r.ops == 0;
     }
     let (rss_kib, peak_kib) = memory_kib(pid);

@@ -244,7 +244,26 @@ pub fn memory_kib(pid: u32) -> (u64, u64) {
 
 /// User + system CPU seconds consumed by a process so far.
 pub fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_cpu_seconds(&format!("/proc/{pid}/stat"))
+}
+
+/// CPU seconds the server's Argon2id threads (`argon2-N`, the password pool) have used: the
+/// share of a login's cost that is the hash itself.
+pub fn hashing_seconds(pid: u32) -> f64 {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    threads
+        .flatten()
+        .map(|t| t.path())
+        .filter(|t| std::fs::read_to_string(t.join("comm")).is_ok_and(|c| c.starts_with("argon2-")))
+        .map(|t| stat_cpu_seconds(&t.join("stat").to_string_lossy()))
+        .sum()
+}
+
+/// utime + stime of a process's or thread's `stat` file, in seconds.
+fn stat_cpu_seconds(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| {
