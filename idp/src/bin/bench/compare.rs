@@ -84,7 +84,7 @@ pub async fn ours(server: &Server, f: &Arc<Fixture>, s: &Settings) -> Vec<Outcom
         crate::flows::log_in_as(&http, &base, f, &id)
             .await
             .expect("a first login");
-        states.push((http.clone(), base.clone(), f.clone(), id));
+        states.push((Wire::new(&base), f.clone(), id));
     }
     out.push(
         measure(
@@ -92,10 +92,8 @@ pub async fn ours(server: &Server, f: &Arc<Fixture>, s: &Settings) -> Vec<Outcom
             states,
             d,
             pid,
-            |st| async move {
-                let ok = crate::flows::log_in_as(&st.0, &st.1, &st.2, &st.3)
-                    .await
-                    .is_some();
+            |mut st| async move {
+                let ok = crate::flows::password_login(&mut st.0, &st.1, &st.2).await;
                 (st, ok)
             },
         )

@@ -145,6 +145,66 @@ pub async fn log_in_as(
     })
 }
 
+/// The measured password login, as `log_in_as` does it but through the generator's own
+/// HTTP/1.1 client (a fresh browser each time: no cookies to begin with). The citizen consented
+/// to the app at their first login, so the login ends with the app's code. The generator shares
+/// the two cores with the server, and this scenario is measured against the Argon2id ceiling:
+/// what the generator spends is taken from what the server could hash.
+pub async fn password_login(wire: &mut Wire, f: &Fixture, id_number: &str) -> bool {
+    let mut jar = Vec::new();
+    let challenge = idp::domain::pkce::s256(&"v".repeat(43));
+    let Some(login) = wire
+        .get(&authorize_url("", f, &challenge), None)
+        .await
+        .and_then(|r| r.location)
+    else {
+        return false;
+    };
+    let Some(page) = wire.get(&login, None).await else {
+        return false;
+    };
+    absorb(&mut jar, &page.set_cookies);
+    let page = String::from_utf8_lossy(&page.body);
+    let (csrf, req) = (hidden(&page, "csrf"), hidden(&page, "req"));
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("req", req.as_str()),
+        ("username", id_number),
+        ("password", PASSWORD),
+    ];
+    let Some(logged_in) = wire
+        .submit("/login", Some(&cookie_header(&jar)), &form)
+        .await
+    else {
+        return false;
+    };
+    absorb(&mut jar, &logged_in.set_cookies);
+    let Some(resume) = logged_in.location else {
+        return false;
+    };
+    wire.get(&resume, Some(&cookie_header(&jar)))
+        .await
+        .and_then(|r| r.location)
+        .is_some_and(|to_app| to_app.starts_with(REDIRECT) && code_of(&to_app).is_some())
+}
+
+fn absorb(jar: &mut Vec<(String, String)>, set_cookies: &[String]) {
+    for v in set_cookies {
+        let pair = v.split(';').next().unwrap_or("");
+        if let Some((k, val)) = pair.split_once('=') {
+            jar.retain(|(name, _)| name != k);
+            jar.push((k.to_owned(), val.to_owned()));
+        }
+    }
+}
+
+fn cookie_header(jar: &[(String, String)]) -> String {
+    jar.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// One complete code flow on an existing session: authorize -> code -> token exchange.
 pub async fn code_flow(wire: &mut Wire, f: &Fixture, s: &Session) -> bool {
     let verifier = keys::random_token(32);

@@ -211,9 +211,7 @@ async fn run(
                         None => false,
                     },
                     (Scenario::PasswordLogin, _) => match &citizen {
-                        Some(id) => crate::flows::log_in_as(&http, &base, &f, id)
-                            .await
-                            .is_some(),
+                        Some(id) => crate::flows::password_login(&mut wire, &f, id).await,
                         None => false,
                     },
                 };

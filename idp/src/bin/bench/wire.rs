@@ -13,6 +13,8 @@ use tokio::net::TcpStream;
 pub struct Reply {
     pub status: u16,
     pub location: Option<String>,
+    /// The Set-Cookie header values, as sent.
+    pub set_cookies: Vec<String>,
     pub body: Vec<u8>,
 }
 
@@ -70,6 +72,20 @@ impl Wire {
             Some(body.as_bytes()),
         )
         .await
+    }
+
+    /// A browser's form post: its cookies, no client authentication.
+    pub async fn submit(
+        &mut self,
+        path: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> Option<Reply> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.send("POST", path, None, cookie, Some(body.as_bytes()))
+            .await
     }
 
     async fn send(
@@ -140,6 +156,7 @@ async fn read_reply(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(Reply,
         .and_then(|rest| rest.get(..3))
         .and_then(|code| code.parse().ok())?;
     let (mut length, mut chunked, mut keep_alive, mut location) = (0usize, false, true, None);
+    let mut set_cookies = Vec::new();
     for line in lines.filter(|l| !l.is_empty()) {
         let (name, value) = line.split_once(':')?;
         let value = value.trim();
@@ -148,6 +165,7 @@ async fn read_reply(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(Reply,
             "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
             "connection" => keep_alive = !value.eq_ignore_ascii_case("close"),
             "location" => location = Some(value.to_owned()),
+            "set-cookie" => set_cookies.push(value.to_owned()),
             _ => {}
         }
     }
@@ -164,6 +182,7 @@ async fn read_reply(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(Reply,
         Reply {
             status,
             location,
+            set_cookies,
             body,
         },
         keep_alive,
@@ -249,6 +268,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"a\":true}\n",
             b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"b\"\r\n3\r\n:1}\r\n0\r\n\r\n",
             b"HTTP/1.1 302 Found\r\nlocation: https://app/cb?code=x\r\ncontent-length: 0\r\n\r\n",
+            b"HTTP/1.1 303 See Other\r\nset-cookie: a=1; Path=/\r\nSet-Cookie: b=2\r\ncontent-length: 0\r\n\r\n",
         ])
         .await;
         let mut wire = Wire::new(&base);
@@ -265,6 +285,11 @@ mod tests {
         let third = wire.get("/authorize", Some("sid=1")).await.unwrap();
         assert_eq!(third.status, 302);
         assert_eq!(third.location.as_deref(), Some("https://app/cb?code=x"));
+        let fourth = wire
+            .submit("/login", Some("a=0"), &[("password", "p w")])
+            .await
+            .unwrap();
+        assert_eq!(fourth.set_cookies, ["a=1; Path=/", "b=2"]);
     }
 
     #[tokio::test]
