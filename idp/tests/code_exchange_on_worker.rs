@@ -59,14 +59,7 @@ impl Setup {
     }
 
     async fn count(&self, sql: &'static str) -> i64 {
-        self.server
-            .with(move |svc| {
-                use diesel::prelude::*;
-                diesel::dsl::sql::<diesel::sql_types::BigInt>(sql)
-                    .get_result::<i64>(&mut *svc.store.conn().unwrap())
-                    .unwrap()
-            })
-            .await
+        self.server.count(sql).await
     }
 }
 

@@ -323,14 +323,7 @@ async fn of_concurrent_finishes_of_one_ceremony_one_logs_in_and_a_refusal_spends
             .filter(|(kind, detail)| kind == "login.success" && detail.contains("passkey"))
             .count()
     };
-    let sessions = || {
-        s.server.with(|svc| {
-            use diesel::prelude::*;
-            diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT COUNT(*) FROM sessions")
-                .get_result::<i64>(&mut *svc.store.conn().unwrap())
-                .unwrap()
-        })
-    };
+    let sessions = || s.server.count("SELECT COUNT(*) FROM sessions");
     let (logins_before, sessions_before) = (logins().await, sessions().await);
     let start = post_json(&s.browser, "/webauthn/login/start", &json!({})).await;
     let credential = phone.assert(&start.json, true);

@@ -167,14 +167,7 @@ async fn an_approved_code_is_collected_once_by_tabs_asking_at_once() {
     let (browser, id, payload) = showing_code(&s).await;
     assert_eq!(scan(&s, &s.server.base, &payload).await.0, 200);
     assert_eq!(answer(&s, &s.server.base, &payload, "approve").await.0, 200);
-    let sessions = || {
-        s.server.with(|svc| {
-            use diesel::prelude::*;
-            diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT COUNT(*) FROM sessions")
-                .get_result::<i64>(&mut *svc.store.conn().unwrap())
-                .unwrap()
-        })
-    };
+    let sessions = || s.server.count("SELECT COUNT(*) FROM sessions");
     let before = sessions().await;
     let (a, b, c, d) = tokio::join!(
         status(&browser, &id, "scanned"),

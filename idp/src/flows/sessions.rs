@@ -39,7 +39,6 @@ pub struct Login<'a> {
 pub struct Opened {
     /// The cookie's value (only its hash is stored).
     pub cookie: String,
-    pub session: SessionRow,
     /// Where the browser goes next: back to the request the login served, or the account page.
     pub redirect_to: String,
 }
@@ -94,20 +93,17 @@ fn open_with(
         ended_at: None,
     };
     let mut steps = also(&session);
-    steps.push(store::sessions::inserting(session.clone()));
+    let (event, sid) = (event(&session), session.sid.clone());
+    steps.push(store::sessions::inserting(session));
     if let Some(id) = login.request_id {
-        steps.push(store::auth_requests::marking_login(
-            id.to_owned(),
-            session.sid.clone(),
-        ));
+        steps.push(store::auth_requests::marking_login(id.to_owned(), sid));
     }
     let written = svc
         .audit
-        .append_with(event(&session), Some(store::audit::together(claim, steps)))?;
+        .append_with(event, Some(store::audit::together(claim, steps)))?;
     Ok(written.then(|| Opened {
         cookie,
         redirect_to: next_after_login(svc, login.request_id),
-        session,
     }))
 }
 

@@ -101,8 +101,6 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Marks an approved login as collected by its browser; true for the one caller that did.
-    /// An answer given just before the code expired may still be collected for a minute.
     /// Logins whose status changed at or after `since` (for the replica's status watcher).
     pub fn qr_logins_changed_since(&self, since: i64) -> StoreResult<Vec<String>> {
         Ok(qr_logins::table
@@ -119,8 +117,9 @@ impl Store {
     }
 }
 
-/// Marks an approved QR login collected, as the claim of an audit entry's companion: one
-/// collection only, even if two tabs of the browser ask at once.
+/// Marks an approved QR login collected by its browser, as the claim of an audit entry's
+/// companion: one collection only, even if two tabs of the browser ask at once. An answer given
+/// just before the code expired may still be collected for a minute.
 pub fn collecting(id_hash: String, now: i64) -> Claim {
     Box::new(move |conn| {
         Ok(diesel::update(

@@ -123,6 +123,17 @@ impl TestServer {
         tokio::task::spawn_blocking(move || f(&svc)).await.unwrap()
     }
 
+    /// The answer of a `SELECT COUNT(*) ...` on the server's database.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        self.with(move |svc| {
+            use diesel::prelude::*;
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(sql)
+                .get_result::<i64>(&mut *svc.store.conn().unwrap())
+                .unwrap()
+        })
+        .await
+    }
+
     pub async fn user(&self, id_number: &str, password: &str) -> String {
         let (id, pw) = (id_number.to_owned(), password.to_owned());
         self.with(move |s| {
